@@ -1,0 +1,15 @@
+/**
+ * The JupyterLab plugins of jupyter-tracker.
+ */
+
+import { JupyterFrontEndPlugin } from '@jupyterlab/application';
+
+import { clientPlugin } from './plugins/client';
+import { runsSidebarPlugin } from './plugins/runsSidebar';
+
+const plugins: JupyterFrontEndPlugin<unknown>[] = [
+  clientPlugin,
+  runsSidebarPlugin
+];
+
+export default plugins;
