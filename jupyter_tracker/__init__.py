@@ -1,0 +1,19 @@
+"""jupyter_tracker: self-hosted experiment tracking that lives in JupyterLab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._version import __version__
+
+__all__ = ["__version__"]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-tracker"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .server.app import TrackerExtension
+
+    return [{"module": "jupyter_tracker.server.app", "app": TrackerExtension}]

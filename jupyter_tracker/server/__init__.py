@@ -1,0 +1,1 @@
+"""HTTP side of the tracker: the jupyter_server extension and the standalone team server."""

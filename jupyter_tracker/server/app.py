@@ -1,0 +1,109 @@
+"""The jupyter_server extension: builds the store and service, registers the routes."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Unicode, default
+
+from ..store.blobs import LocalBlobStore
+from ..store.engine import redact
+from ..store.errors import Unauthenticated
+from ..store.sql import SqlTrackerStore
+from .handlers import routes
+from .service import TrackerService
+
+KERNEL_TOKEN_NAME = "JupyterLab kernels"
+
+
+def default_data_dir() -> Path:
+    return Path(jupyter_data_dir()) / "jupyter_tracker"
+
+
+class TrackerExtension(ExtensionApp):
+    """Experiment tracking inside Jupyter: runs, metrics, artifacts, behind a REST API."""
+
+    name = "jupyter_tracker"
+    load_other_extensions = True
+
+    db_url = Unicode(
+        help="SQLAlchemy URL of the database; SQLite in the Jupyter data directory by default."
+        " Also read from JUPYTER_TRACKER_DB_URL.",
+    ).tag(config=True)
+    blob_dir = Unicode(help="Directory of content-addressed blobs.").tag(config=True)
+    default_project = Unicode("sandbox", help="The project used when none is named.").tag(
+        config=True
+    )
+    user = Unicode(help="Whom browser requests act as; the OS user by default.").tag(config=True)
+    export_environment = Bool(
+        True,
+        help="Export JUPYTER_TRACKER_URL and JUPYTER_TRACKER_API_TOKEN to kernels this server"
+        " starts, so that they log with no set-up.",
+    ).tag(config=True)
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        from_env = os.environ.get("JUPYTER_TRACKER_DB_URL")
+        if from_env:
+            return from_env
+        return f"sqlite:///{default_data_dir() / 'tracker.db'}"
+
+    @default("blob_dir")
+    def _default_blob_dir(self) -> str:
+        return str(default_data_dir() / "blobs")
+
+    @default("user")
+    def _default_user(self) -> str:
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "jovyan"
+
+    def initialize_settings(self) -> None:
+        if self.db_url.startswith("sqlite:///"):
+            Path(self.db_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        store = SqlTrackerStore(self.db_url, LocalBlobStore(self.blob_dir))
+        store.ensure_project(self.default_project)
+        store.ensure_user(self.user)
+        self.service = TrackerService(store, self.user, self.default_project)
+        self.log.info(
+            "jupyter_tracker: database %s, blobs in %s", redact(self.db_url), self.blob_dir
+        )
+        if self.export_environment:
+            self._export_environment(store)
+
+    def _export_environment(self, store: SqlTrackerStore) -> None:
+        """Give kernels started by this server a token of the local user and the server URL."""
+        token_file = Path(self.blob_dir).parent / "kernel-token"
+        secret = None
+        if token_file.exists():
+            secret = token_file.read_text(encoding="utf-8").strip()
+            try:
+                if store.authenticate(secret).user.name != self.user:
+                    secret = None
+            except Unauthenticated:
+                secret = None
+        if secret is None:
+            _, secret = store.create_token(self.user, KERNEL_TOKEN_NAME, None)
+            token_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(secret)
+        os.environ["JUPYTER_TRACKER_API_TOKEN"] = secret
+        assert self.serverapp is not None
+        os.environ["JUPYTER_TRACKER_URL"] = self.serverapp.connection_url
+        if "JUPYTER_TRACKER_PROJECT" not in os.environ:
+            os.environ["JUPYTER_TRACKER_PROJECT"] = self.default_project
+
+    def initialize_handlers(self) -> None:
+        # ExtensionApp prepends the server's base_url to these patterns itself.
+        self.handlers.extend(routes("/", self.service))
+
+    async def stop_extension(self) -> None:
+        service = getattr(self, "service", None)
+        if service is not None:
+            service.close()

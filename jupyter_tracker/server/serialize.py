@@ -1,0 +1,187 @@
+"""Entities to JSON-ready dicts. Non-finite numbers become the strings NaN, Infinity, -Infinity."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+
+from ..store.entities import (
+    ApiToken,
+    ImagePoint,
+    Project,
+    Run,
+    RunPage,
+    SeriesSummary,
+    StoredFile,
+    TextPoint,
+)
+from ..store.series_codec import Downsampled, PointArrays
+
+
+def number(value: float | None) -> float | str | None:
+    if value is None or math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def numbers(values: np.ndarray) -> list[float | str | None]:
+    if bool(np.all(np.isfinite(values))):
+        result: list[float | str | None] = values.tolist()
+        return result
+    return [number(v) for v in values.tolist()]
+
+
+def stamp(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, float):
+        return number(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def project(p: Project) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "key": p.key,
+        "description": p.description,
+        "created_at": stamp(p.created_at),
+        "run_count": p.run_count,
+    }
+
+
+def series(s: SeriesSummary) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "kind": s.kind,
+        "count": s.count,
+        "first": number(s.first),
+        "last": number(s.last),
+        "min": number(s.min),
+        "max": number(s.max),
+        "last_step": number(s.last_step),
+        "last_text": s.last_text,
+        "updated_at": stamp(s.updated_at),
+    }
+
+
+def run(r: Run) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.id,
+        "project": r.project,
+        "number": r.number,
+        "name": r.name,
+        "description": r.description,
+        "owner": r.owner,
+        "state": r.state,
+        "created_at": stamp(r.created_at),
+        "updated_at": stamp(r.updated_at),
+        "finished_at": stamp(r.finished_at),
+        "heartbeat_at": stamp(r.heartbeat_at),
+        "exception": r.exception,
+        "notebook_path": r.notebook_path,
+        "details": json_safe(r.details),
+        "params": json_safe(r.params),
+        "properties": r.properties,
+        "tags": list(r.tags),
+        "metrics": {name: series(s) for name, s in r.metrics.items()},
+    }
+    if r.sparkline is not None:
+        out["sparkline"] = {
+            "name": r.sparkline.name,
+            "steps": [number(v) for v in r.sparkline.steps],
+            "values": [number(v) for v in r.sparkline.values],
+        }
+    return out
+
+
+def run_page(page: RunPage) -> dict[str, Any]:
+    return {
+        "runs": [run(r) for r in page.runs],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+def token(t: ApiToken) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "name": t.name,
+        "prefix": t.prefix,
+        "user": t.user,
+        "projects": list(t.projects) if t.projects is not None else None,
+        "created_at": stamp(t.created_at),
+        "last_used_at": stamp(t.last_used_at),
+        "revoked_at": stamp(t.revoked_at),
+    }
+
+
+def stored_file(f: StoredFile) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "size": f.size,
+        "sha256": f.sha256,
+        "created_at": stamp(f.created_at),
+    }
+
+
+def _column(values: np.ndarray) -> dict[str, str]:
+    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
+    return {"dtype": "<f8", "data": base64.b64encode(data).decode("ascii")}
+
+
+def points(name: str, p: PointArrays, columnar: bool) -> dict[str, Any]:
+    if columnar:
+        return {
+            "name": name,
+            "count": len(p),
+            "steps": _column(p.steps),
+            "timestamps": _column(p.timestamps),
+            "values": _column(p.values),
+        }
+    return {
+        "name": name,
+        "count": len(p),
+        "steps": numbers(p.steps),
+        "timestamps": numbers(p.timestamps),
+        "values": numbers(p.values),
+    }
+
+
+def downsampled(name: str, d: Downsampled, columnar: bool) -> dict[str, Any]:
+    if columnar:
+        return {
+            "name": name,
+            "count": len(d.steps),
+            "steps": _column(d.steps),
+            "values": _column(d.values),
+        }
+    return {
+        "name": name,
+        "count": len(d.steps),
+        "steps": numbers(np.asarray(d.steps)),
+        "values": numbers(np.asarray(d.values)),
+    }
+
+
+def entry(e: TextPoint | ImagePoint) -> dict[str, Any]:
+    if isinstance(e, TextPoint):
+        return {"step": number(e.step), "timestamp": e.timestamp, "text": e.text}
+    return {
+        "step": number(e.step),
+        "timestamp": e.timestamp,
+        "sha256": e.sha256,
+        "content_type": e.content_type,
+        "image_name": e.image_name,
+        "description": e.description,
+    }

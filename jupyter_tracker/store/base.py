@@ -1,0 +1,143 @@
+"""The store interface: every domain operation the server and the CLI may ask for."""
+
+from __future__ import annotations
+
+import abc
+from typing import BinaryIO
+
+from .blobs import BlobInfo, BlobStore
+from .entities import (
+    ApiToken,
+    BatchResult,
+    FileKind,
+    ImagePoint,
+    Principal,
+    Project,
+    Run,
+    RunPage,
+    SeriesSummary,
+    StoredFile,
+    TextPoint,
+    User,
+)
+from .inputs import Batch, NewRun, RunQuery
+from .series_codec import Downsampled, PointArrays
+
+
+class TrackerStore(abc.ABC):
+    """Domain operations on runs, series, files, projects and tokens.
+
+    Every method checks the caller's access where it takes a ``Principal`` and raises the typed
+    errors of ``jupyter_tracker.store.errors``; no method returns ORM objects.
+    """
+
+    blobs: BlobStore
+
+    # accounts
+    @abc.abstractmethod
+    def ensure_user(self, name: str) -> User: ...
+
+    @abc.abstractmethod
+    def create_token(
+        self, user: str, name: str, projects: tuple[str, ...] | None
+    ) -> tuple[ApiToken, str]:
+        """A new token and its secret, which is shown once and stored only as a hash."""
+
+    @abc.abstractmethod
+    def list_tokens(self, user: str) -> list[ApiToken]: ...
+
+    @abc.abstractmethod
+    def revoke_token(self, user: str, token_id: int) -> ApiToken: ...
+
+    @abc.abstractmethod
+    def authenticate(self, secret: str) -> Principal: ...
+
+    # projects
+    @abc.abstractmethod
+    def create_project(self, principal: Principal, name: str, description: str = "") -> Project: ...
+
+    @abc.abstractmethod
+    def ensure_project(self, name: str) -> Project: ...
+
+    @abc.abstractmethod
+    def list_projects(self, principal: Principal) -> list[Project]: ...
+
+    @abc.abstractmethod
+    def get_project(self, principal: Principal, name: str) -> Project: ...
+
+    # runs
+    @abc.abstractmethod
+    def create_run(self, principal: Principal, new: NewRun) -> Run: ...
+
+    @abc.abstractmethod
+    def get_run(self, principal: Principal, run_id: str) -> Run: ...
+
+    @abc.abstractmethod
+    def list_runs(self, principal: Principal, query: RunQuery) -> RunPage: ...
+
+    @abc.abstractmethod
+    def apply_batch(self, principal: Principal, run_id: str, batch: Batch) -> BatchResult:
+        """Apply everything in ``batch`` in one transaction, once per sequence number."""
+
+    # series
+    @abc.abstractmethod
+    def list_series(self, principal: Principal, run_id: str) -> list[SeriesSummary]: ...
+
+    @abc.abstractmethod
+    def read_points(
+        self,
+        principal: Principal,
+        run_id: str,
+        name: str,
+        step_min: float | None = None,
+        step_max: float | None = None,
+    ) -> PointArrays: ...
+
+    @abc.abstractmethod
+    def read_downsampled(
+        self,
+        principal: Principal,
+        run_id: str,
+        name: str,
+        buckets: int,
+        step_min: float | None = None,
+        step_max: float | None = None,
+    ) -> Downsampled: ...
+
+    @abc.abstractmethod
+    def read_entries(
+        self,
+        principal: Principal,
+        run_id: str,
+        name: str,
+        step_min: float | None = None,
+        step_max: float | None = None,
+        limit: int = 1000,
+    ) -> list[TextPoint] | list[ImagePoint]: ...
+
+    # files
+    @abc.abstractmethod
+    def check_run_writable(self, principal: Principal, run_id: str) -> Run: ...
+
+    @abc.abstractmethod
+    def record_file(
+        self, principal: Principal, run_id: str, kind: FileKind, path: str, blob: BlobInfo
+    ) -> StoredFile: ...
+
+    @abc.abstractmethod
+    def list_files(self, principal: Principal, run_id: str, kind: FileKind) -> list[StoredFile]: ...
+
+    @abc.abstractmethod
+    def get_file(
+        self, principal: Principal, run_id: str, kind: FileKind, path: str
+    ) -> StoredFile: ...
+
+    @abc.abstractmethod
+    def get_image_blob(self, principal: Principal, run_id: str, sha256: str) -> str:
+        """The content type of the image of this run with that hash; NotFound if none."""
+
+    def open_blob(self, sha256: str) -> BinaryIO:
+        return self.blobs.open(sha256)
+
+    @abc.abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,168 @@
+"""The run list: filters, sorting by columns, params or metric summaries, and pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from .. import series_codec as codec
+from ..entities import Principal, RunPage, SeriesSummary, Sparkline
+from ..errors import Invalid
+from ..inputs import Condition, RunQuery, SortKey
+from ..models import ChunkRow, ParamRow, RunRow, SeriesRow, TagRow
+from . import convert, projects, runs
+
+COLUMNS: dict[str, Any] = {
+    "created_at": RunRow.created_at,
+    "updated_at": RunRow.updated_at,
+    "finished_at": RunRow.finished_at,
+    "name": RunRow.name,
+    "state": RunRow.state,
+    "owner": RunRow.owner,
+    "number": RunRow.number,
+}
+METRIC_STATS: dict[str, Any] = {
+    "first": SeriesRow.first,
+    "last": SeriesRow.last,
+    "min": SeriesRow.min,
+    "max": SeriesRow.max,
+    "count": SeriesRow.count,
+}
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    ops = {
+        "=": column.__eq__,
+        "!=": column.__ne__,
+        "<": column.__lt__,
+        "<=": column.__le__,
+        ">": column.__gt__,
+        ">=": column.__ge__,
+    }
+    result: ColumnElement[bool] = ops[op](value)
+    return result
+
+
+def _condition(c: Condition) -> ColumnElement[bool]:
+    if c.kind == "param":
+        column: Any
+        value: Any
+        if isinstance(c.value, bool):
+            column, value = ParamRow.value_text, str(c.value).lower()
+        elif isinstance(c.value, int | float):
+            column, value = ParamRow.value_num, float(c.value)
+        else:
+            column, value = ParamRow.value_text, c.value
+        return exists().where(
+            ParamRow.run_id == RunRow.id, ParamRow.key == c.key, _compare(column, c.op, value)
+        )
+    if isinstance(c.value, str):
+        raise Invalid(f"metric.{c.key}.{c.stat} compares with numbers only", field="filter")
+    stat = METRIC_STATS[c.stat or "last"]
+    return exists().where(
+        SeriesRow.run_id == RunRow.id,
+        SeriesRow.name == c.key,
+        SeriesRow.kind == "numeric",
+        _compare(stat, c.op, float(c.value)),
+    )
+
+
+def _sort_expression(key: SortKey) -> Any:
+    if key.kind == "column":
+        if key.key not in COLUMNS:
+            raise Invalid(f"cannot sort by '{key.key}'", field="sort")
+        return COLUMNS[key.key]
+    if key.kind == "param":
+        return (
+            select(func.coalesce(ParamRow.value_num, ParamRow.value_text))
+            .where(ParamRow.run_id == RunRow.id, ParamRow.key == key.key)
+            .scalar_subquery()
+        )
+    return (
+        select(METRIC_STATS[key.stat or "last"])
+        .where(SeriesRow.run_id == RunRow.id, SeriesRow.name == key.key)
+        .scalar_subquery()
+    )
+
+
+def _filtered(query: RunQuery, project_id: int) -> Select[Any]:
+    stmt = select(RunRow).where(RunRow.project_id == project_id)
+    if query.states:
+        stmt = stmt.where(RunRow.state.in_(query.states))
+    for tag in query.tags:
+        stmt = stmt.where(exists().where(TagRow.run_id == RunRow.id, TagRow.tag == tag))
+    if query.owner:
+        stmt = stmt.where(RunRow.owner == query.owner)
+    if query.name_contains:
+        pattern = "%" + query.name_contains.replace("\\", "\\\\").replace("%", "\\%") + "%"
+        stmt = stmt.where(RunRow.name.ilike(pattern.replace("_", "\\_"), escape="\\"))
+    if query.conditions:
+        stmt = stmt.where(and_(*[_condition(c) for c in query.conditions]))
+    return stmt
+
+
+def list_runs(session: Session, principal: Principal, query: RunQuery) -> RunPage:
+    if not 1 <= query.limit <= 1000:
+        raise Invalid("limit must be between 1 and 1000", field="limit")
+    if query.offset < 0:
+        raise Invalid("offset must not be negative", field="offset")
+    project = projects.get_accessible(session, principal, query.project)
+    stmt = _filtered(query, project.id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    order = _sort_expression(query.sort)
+    order = order.desc().nulls_last() if query.sort.descending else order.asc().nulls_last()
+    page = list(
+        session.scalars(
+            stmt.order_by(order, RunRow.number.desc()).limit(query.limit).offset(query.offset)
+        )
+    )
+    ids = [row.id for row in page]
+    metrics = _summaries(session, ids, query.metric_summaries)
+    sparklines = _sparklines(session, ids, query.sparkline, query.sparkline_points)
+    entities = runs.entities(session, [(project, row) for row in page], metrics, sparklines)
+    return RunPage(tuple(entities), total, query.limit, query.offset)
+
+
+def _summaries(
+    session: Session, ids: list[int], names: tuple[str, ...]
+) -> dict[int, dict[str, SeriesSummary]]:
+    out: dict[int, dict[str, SeriesSummary]] = {}
+    if not ids or not names:
+        return out
+    for row in session.scalars(
+        select(SeriesRow).where(SeriesRow.run_id.in_(ids), SeriesRow.name.in_(names))
+    ):
+        out.setdefault(row.run_id, {})[row.name] = convert.series(row)
+    return out
+
+
+def _sparklines(
+    session: Session, ids: list[int], name: str | None, points: int
+) -> dict[int, Sparkline]:
+    if not ids or not name:
+        return {}
+    if not 2 <= points <= 500:
+        raise Invalid("sparkline_points must be between 2 and 500", field="sparkline_points")
+    rows = session.execute(
+        select(SeriesRow.run_id, ChunkRow.sketch, ChunkRow.step_min, ChunkRow.step_max)
+        .join(ChunkRow, ChunkRow.series_id == SeriesRow.id)
+        .where(SeriesRow.run_id.in_(ids), SeriesRow.name == name, SeriesRow.kind == "numeric")
+        .order_by(SeriesRow.run_id, ChunkRow.seq)
+    )
+    per_run: dict[int, list[tuple[bytes, float, float]]] = {}
+    for run_pk, sketch, lo, hi in rows:
+        per_run.setdefault(run_pk, []).append((bytes(sketch), lo, hi))
+    out: dict[int, Sparkline] = {}
+    buckets = max(1, points // 2)
+    for run_pk, chunks in per_run.items():
+        lo, hi = chunks[0][1], chunks[-1][2]
+        down = codec.downsample_sketches(
+            [codec.decode_sketch(s) for s, _, _ in chunks], buckets, lo, hi
+        )
+        out[run_pk] = Sparkline(
+            name, tuple(np.asarray(down.steps).tolist()), tuple(np.asarray(down.values).tolist())
+        )
+    return out

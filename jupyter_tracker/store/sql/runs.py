@@ -1,0 +1,183 @@
+"""Runs: creation, lookup, and the metadata part of a batch (params, properties, tags, state)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from .. import validation
+from ..entities import ParamValue, Principal, Run, SeriesSummary, Sparkline
+from ..errors import Conflict, Invalid, NotFound
+from ..inputs import Batch, NewRun
+from ..models import ParamRow, ProjectRow, PropertyRow, RunRow, TagRow
+from . import convert, projects
+
+TERMINAL_STATES = frozenset({"succeeded", "failed", "aborted"})
+
+
+def run_id(project: ProjectRow, row: RunRow) -> str:
+    return f"{project.key}-{row.number}"
+
+
+def find(
+    session: Session, principal: Principal, rid: str, *, for_update: bool = False
+) -> tuple[ProjectRow, RunRow]:
+    key, number = validation.run_id(rid)
+    project = session.scalar(select(ProjectRow).where(ProjectRow.key == key))
+    if project is None:
+        raise NotFound(f"no run {rid}", field="run_id")
+    stmt = select(RunRow).where(RunRow.project_id == project.id, RunRow.number == number)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalar(stmt)
+    if row is None:
+        raise NotFound(f"no run {rid}", field="run_id")
+    projects.check_access(principal, project)
+    return project, row
+
+
+def create(session: Session, principal: Principal, new: NewRun) -> tuple[ProjectRow, RunRow]:
+    project = projects.get_accessible(session, principal, new.project)
+    validation.name(new.name, "name", allow_empty=True)
+    validation.text(new.description, "description", 100_000)
+    number = session.scalar(
+        update(ProjectRow)
+        .where(ProjectRow.id == project.id)
+        .values(last_run_number=ProjectRow.last_run_number + 1)
+        .returning(ProjectRow.last_run_number)
+    )
+    assert number is not None
+    at = convert.now()
+    row = RunRow(
+        project_id=project.id,
+        number=number,
+        name=new.name,
+        description=new.description,
+        owner=new.owner,
+        state="running",
+        created_at=at,
+        updated_at=at,
+        heartbeat_at=at,
+        notebook_path=new.notebook_path,
+        details=dict(new.details),
+    )
+    session.add(row)
+    session.flush()
+    apply_metadata(
+        session,
+        row,
+        Batch(params=new.params, set_properties=new.properties, add_tags=new.tags),
+    )
+    return project, row
+
+
+def apply_metadata(session: Session, row: RunRow, batch: Batch) -> None:
+    """Params (set once), properties, tags, name, description, state and heartbeat."""
+    if batch.params:
+        existing = {
+            p.key: p
+            for p in session.scalars(
+                select(ParamRow).where(
+                    ParamRow.run_id == row.id, ParamRow.key.in_(list(batch.params))
+                )
+            )
+        }
+        for key, value in batch.params.items():
+            validation.name(key, "params")
+            validation.param_value(value, f"params.{key}")
+            if key in existing:
+                if existing[key].value != value:
+                    raise Conflict(f"parameter '{key}' is set already", field=f"params.{key}")
+                continue
+            number, text = validation.param_columns(value)
+            session.add(
+                ParamRow(run_id=row.id, key=key, value=value, value_num=number, value_text=text)
+            )
+    for key, value in batch.set_properties.items():
+        validation.name(key, "properties")
+        validation.text(value, f"properties.{key}", 100_000)
+        prop = session.get(PropertyRow, (row.id, key))
+        if prop is None:
+            session.add(PropertyRow(run_id=row.id, key=key, value=value))
+        else:
+            prop.value = value
+    if batch.remove_properties:
+        session.execute(
+            delete(PropertyRow).where(
+                PropertyRow.run_id == row.id, PropertyRow.key.in_(batch.remove_properties)
+            )
+        )
+    for tag in dict.fromkeys(batch.add_tags):
+        validation.name(tag, "tags")
+        if session.get(TagRow, (row.id, tag)) is None:
+            session.add(TagRow(run_id=row.id, tag=tag))
+    if batch.remove_tags:
+        session.execute(
+            delete(TagRow).where(TagRow.run_id == row.id, TagRow.tag.in_(batch.remove_tags))
+        )
+    if batch.name is not None:
+        row.name = validation.name(batch.name, "name", allow_empty=True)
+    if batch.description is not None:
+        row.description = validation.text(batch.description, "description", 100_000)
+    at = convert.now()
+    if batch.state is not None:
+        if batch.state == "running" and row.state in TERMINAL_STATES:
+            raise Conflict(f"run has {row.state} already; it cannot run again", field="state")
+        row.state = batch.state
+        if batch.state in TERMINAL_STATES and row.finished_at is None:
+            row.finished_at = at
+    if batch.exception is not None:
+        if batch.state not in (None, "failed"):
+            raise Invalid("exception may only come with state 'failed'", field="exception")
+        row.exception = validation.text(batch.exception, "exception")
+    if batch.heartbeat:
+        row.heartbeat_at = at
+    row.updated_at = at
+    session.flush()
+
+
+def entities(
+    session: Session,
+    pairs: Sequence[tuple[ProjectRow, RunRow]],
+    metrics: dict[int, dict[str, SeriesSummary]] | None = None,
+    sparklines: dict[int, Sparkline] | None = None,
+) -> list[Run]:
+    """Entities for many runs, loading params, properties and tags in three queries."""
+    ids = [row.id for _, row in pairs]
+    params: dict[int, dict[str, ParamValue]] = defaultdict(dict)
+    props: dict[int, dict[str, str]] = defaultdict(dict)
+    tags: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        for p in session.scalars(select(ParamRow).where(ParamRow.run_id.in_(ids))):
+            params[p.run_id][p.key] = p.value
+        for q in session.scalars(select(PropertyRow).where(PropertyRow.run_id.in_(ids))):
+            props[q.run_id][q.key] = q.value
+        for t in session.scalars(select(TagRow).where(TagRow.run_id.in_(ids)).order_by(TagRow.tag)):
+            tags[t.run_id].append(t.tag)
+    return [
+        Run(
+            id=run_id(project, row),
+            project=project.name,
+            number=row.number,
+            name=row.name,
+            description=row.description,
+            owner=row.owner,
+            state=convert.run_state(row.state),
+            created_at=convert.utc(row.created_at),
+            updated_at=convert.utc(row.updated_at),
+            finished_at=convert.utc_or_none(row.finished_at),
+            heartbeat_at=convert.utc_or_none(row.heartbeat_at),
+            exception=row.exception,
+            notebook_path=row.notebook_path,
+            details=dict(row.details or {}),
+            params=dict(sorted(params[row.id].items())),
+            properties=dict(sorted(props[row.id].items())),
+            tags=tuple(tags[row.id]),
+            metrics=(metrics or {}).get(row.id, {}),
+            sparkline=(sparklines or {}).get(row.id),
+        )
+        for project, row in pairs
+    ]
