@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jupyter_server.utils import url_path_join
@@ -14,32 +15,47 @@ from .series import EntriesHandler, PointsHandler, SeriesListHandler
 from .tokens import TokenHandler, TokensHandler
 
 API_PREFIX = "jupyter-tracker/api/v1"
-_PROJECT = r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?)"
-_RUN = r"(?P<run_id>[A-Za-z0-9]+-[0-9]+)"
+PATH_PARAMS = {
+    "name": r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?",
+    "run_id": r"[A-Za-z0-9]+-[0-9]+",
+    "sha256": r"[0-9a-f]{64}",
+    "token_id": r"[0-9]{1,18}",
+}
+
+# The route table: a path template under API_PREFIX, its handler, and extra handler kwargs.
+ROUTE_TABLE: list[tuple[str, Any, dict[str, Any]]] = [
+    ("/openapi.json", OpenAPIHandler, {}),
+    ("/me", MeHandler, {}),
+    ("/projects", ProjectsHandler, {}),
+    ("/projects/{name}", ProjectHandler, {}),
+    ("/runs", RunsHandler, {}),
+    ("/runs/{run_id}", RunHandler, {}),
+    ("/runs/{run_id}/batches", BatchHandler, {}),
+    ("/runs/{run_id}/series", SeriesListHandler, {}),
+    ("/runs/{run_id}/points", PointsHandler, {}),
+    ("/runs/{run_id}/entries", EntriesHandler, {}),
+    ("/runs/{run_id}/images/{sha256}", ImageHandler, {}),
+    ("/runs/{run_id}/artifacts", FilesHandler, {"kind": "artifact"}),
+    ("/runs/{run_id}/artifacts/content", FileContentHandler, {"kind": "artifact"}),
+    ("/runs/{run_id}/source-files", FilesHandler, {"kind": "source"}),
+    ("/runs/{run_id}/source-files/content", FileContentHandler, {"kind": "source"}),
+    ("/tokens", TokensHandler, {}),
+    ("/tokens/{token_id}", TokenHandler, {}),
+]
+
+
+def path_pattern(template: str) -> str:
+    """The tornado regex of a path template: ``{run_id}`` becomes a named group."""
+    return re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m.group(1)}>{PATH_PARAMS[m.group(1)]})", template)
 
 
 def routes(base_url: str, service: TrackerService) -> list[tuple[str, Any, dict[str, Any]]]:
     """Every route of the API, each handed the service through its kwargs."""
-    table: list[tuple[str, Any, dict[str, Any]]] = [
-        ("/openapi.json", OpenAPIHandler, {}),
-        ("/me", MeHandler, {}),
-        ("/projects", ProjectsHandler, {}),
-        (f"/projects/{_PROJECT}", ProjectHandler, {}),
-        ("/runs", RunsHandler, {}),
-        (f"/runs/{_RUN}", RunHandler, {}),
-        (f"/runs/{_RUN}/batches", BatchHandler, {}),
-        (f"/runs/{_RUN}/series", SeriesListHandler, {}),
-        (f"/runs/{_RUN}/points", PointsHandler, {}),
-        (f"/runs/{_RUN}/entries", EntriesHandler, {}),
-        (f"/runs/{_RUN}/images/(?P<sha256>[0-9a-f]{{64}})", ImageHandler, {}),
-        (f"/runs/{_RUN}/artifacts", FilesHandler, {"kind": "artifact"}),
-        (f"/runs/{_RUN}/artifacts/content", FileContentHandler, {"kind": "artifact"}),
-        (f"/runs/{_RUN}/source-files", FilesHandler, {"kind": "source"}),
-        (f"/runs/{_RUN}/source-files/content", FileContentHandler, {"kind": "source"}),
-        ("/tokens", TokensHandler, {}),
-        (r"/tokens/(?P<token_id>[0-9]{1,18})", TokenHandler, {}),
-    ]
     return [
-        (url_path_join(base_url, API_PREFIX) + pattern, handler, {"service": service, **kwargs})
-        for pattern, handler, kwargs in table
+        (
+            url_path_join(base_url, API_PREFIX) + path_pattern(template),
+            handler,
+            {"service": service, **kwargs},
+        )
+        for template, handler, kwargs in ROUTE_TABLE
     ]

@@ -1,0 +1,145 @@
+"""``jupyter tracker``: API tokens, database upgrades, and the standalone team server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .store.blobs import LocalBlobStore
+from .store.engine import make_engines, redact
+from .store.errors import TrackerError
+from .store.migrate import current_revision, head_revision, upgrade
+from .store.sql import DEFAULT_PROJECT, SqlTrackerStore
+
+
+def _default_data_dir() -> Path:
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "jupyter_tracker"
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "jovyan"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jupyter tracker", description=__doc__)
+    parser.add_argument(
+        "--db-url",
+        default=os.environ.get("JUPYTER_TRACKER_DB_URL"),
+        help="SQLAlchemy database URL (default: $JUPYTER_TRACKER_DB_URL, else SQLite in the"
+        " Jupyter data directory)",
+    )
+    parser.add_argument("--blob-dir", help="blob directory (default: beside the database)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    token = commands.add_parser("token", help="create, list and revoke API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print its secret")
+    scope = create.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--project", action="append", help="a project the token covers")
+    scope.add_argument("--all-projects", action="store_true", help="cover every project")
+    create.add_argument("--name", default="command line", help="a label for the token")
+    create.add_argument("--user", default=_default_user())
+    listing = token_commands.add_parser("list", help="list a user's tokens (never secrets)")
+    listing.add_argument("--user", default=_default_user())
+    revoke = token_commands.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id", type=int)
+    revoke.add_argument("--user", default=_default_user())
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="bring the schema to the newest version")
+
+    serve = commands.add_parser("serve", help="run the API as a standalone team server")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--ip", default="127.0.0.1")
+    return parser
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    if args.db_url:
+        return str(args.db_url)
+    path = _default_data_dir() / "tracker.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _blob_dir(args: argparse.Namespace) -> str:
+    return str(args.blob_dir or _default_data_dir() / "blobs")
+
+
+def _store(args: argparse.Namespace) -> SqlTrackerStore:
+    return SqlTrackerStore(_db_url(args), LocalBlobStore(_blob_dir(args)))
+
+
+def _token(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        if args.token_command == "create":
+            scope = None if args.all_projects else tuple(args.project)
+            token, secret = store.create_token(args.user, args.name, scope)
+            print(secret)
+            covers = "all projects" if scope is None else ", ".join(scope)
+            print(f"token {token.id} for {args.user} ({covers}); shown once", file=sys.stderr)
+        elif args.token_command == "list":
+            for t in store.list_tokens(args.user):
+                state = "revoked" if t.revoked_at else "active"
+                covers = "*" if t.projects is None else ",".join(t.projects)
+                print(f"{t.id}\t{t.prefix}…\t{t.name}\t{covers}\t{state}\t{t.created_at:%Y-%m-%d}")
+        else:
+            t = store.revoke_token(args.user, args.token_id)
+            print(f"token {t.id} revoked")
+    finally:
+        store.close()
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    url = _db_url(args)
+    engines = make_engines(url)
+    try:
+        before = current_revision(engines.writer)
+        upgrade(engines.writer)
+        print(f"{redact(url)}: schema {before or 'empty'} -> {head_revision()}")
+    finally:
+        engines.dispose()
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server.service import TrackerService
+    from .server.standalone import serve
+
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s %(name)s] %(message)s")
+    store = _store(args)
+    store.ensure_project(DEFAULT_PROJECT)
+    logging.getLogger("jupyter_tracker.serve").info("database %s", redact(_db_url(args)))
+    asyncio.run(serve(TrackerService(store, local_user=None), args.ip, args.port))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "token":
+            return _token(args)
+        if args.command == "db":
+            return _db(args)
+        return _serve(args)
+    except TrackerError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
