@@ -18,6 +18,8 @@ from .handlers import routes
 from .service import TrackerService
 
 KERNEL_TOKEN_NAME = "JupyterLab kernels"
+# Set beside the variables we export, so that a later start knows they are ours to replace.
+EXPORT_MARKER = "JUPYTER_TRACKER_EXPORTED"
 
 
 def default_data_dir() -> Path:
@@ -77,7 +79,13 @@ class TrackerExtension(ExtensionApp):
             self._export_environment(store)
 
     def _export_environment(self, store: SqlTrackerStore) -> None:
-        """Give kernels started by this server a token of the local user and the server URL."""
+        """Give kernels started by this server a token of the local user and the server URL.
+
+        A tracker URL that the user set before starting Jupyter (a team server, say) wins.
+        """
+        if os.environ.get("JUPYTER_TRACKER_URL") and not os.environ.get(EXPORT_MARKER):
+            self.log.info("jupyter_tracker: kernels keep the JUPYTER_TRACKER_URL already set")
+            return
         token_file = Path(self.blob_dir).parent / "kernel-token"
         secret = None
         if token_file.exists():
@@ -93,6 +101,7 @@ class TrackerExtension(ExtensionApp):
             fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(secret)
+        os.environ[EXPORT_MARKER] = "1"
         os.environ["JUPYTER_TRACKER_API_TOKEN"] = secret
         assert self.serverapp is not None
         os.environ["JUPYTER_TRACKER_URL"] = self.serverapp.connection_url

@@ -60,9 +60,16 @@ class SqlTrackerStore(TrackerStore):
 
     # accounts
     def ensure_user(self, name: str) -> User:
-        with self._write() as s:
-            row = accounts.ensure_user(s, name)
-            return User(row.id, row.name)
+        for attempt in range(2):
+            try:
+                with self._write() as s:
+                    row = accounts.ensure_user(s, name)
+                    return User(row.id, row.name)
+            except IntegrityError:
+                # Another server created the same user at the same moment; read theirs.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def create_token(
         self, user: str, name: str, projects: tuple[str, ...] | None
@@ -88,8 +95,15 @@ class SqlTrackerStore(TrackerStore):
             return convert.project(projects.create(s, name, description))
 
     def ensure_project(self, name: str) -> Project:
-        with self._write() as s:
-            return convert.project(projects.ensure(s, name))
+        for attempt in range(2):
+            try:
+                with self._write() as s:
+                    return convert.project(projects.ensure(s, name))
+            except IntegrityError:
+                # Another server created the same project at the same moment; read theirs.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def list_projects(self, principal: Principal) -> list[Project]:
         with self._read() as s:
