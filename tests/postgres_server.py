@@ -2,9 +2,10 @@
 
 ``start()`` gives a server whose ``create_database()`` hands out fresh, empty databases as
 SQLAlchemy URLs (``postgresql+psycopg://USER@127.0.0.1:PORT/DBNAME``). Without configuration it
-runs its own cluster: ``initdb`` into a new temporary directory (trust authentication, no fsync),
-``postgres`` listening on 127.0.0.1 on a free port and on a unix socket inside that directory.
-``close()`` stops the server and deletes the directory.
+runs its own cluster: ``initdb`` into a new temporary directory (in /dev/shm when that has room;
+trust authentication, no fsync), ``postgres`` listening on 127.0.0.1 on a free port and on a unix
+socket inside that directory. ``close()`` stops the server and deletes the directory; a small
+watchdog process does the same if the test process dies without calling it.
 
 If ``JUPYTER_TRACKER_TEST_PG_URL`` is set to the admin URL of an existing server (a role that may
 create databases), that server is used instead; the databases made there are dropped on close.
