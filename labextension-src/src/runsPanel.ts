@@ -45,6 +45,16 @@ const BODY_CLASS = 'jp-Tracker-RunsPanel-body';
 const ERROR_CLASS = 'jp-Tracker-RunsPanel-error';
 
 /**
+ * The class of the error banner's title.
+ */
+const ERROR_TITLE_CLASS = 'jp-Tracker-RunsPanel-errorTitle';
+
+/**
+ * The class of the error banner's message.
+ */
+const ERROR_MESSAGE_CLASS = 'jp-Tracker-RunsPanel-errorMessage';
+
+/**
  * The class of the message shown while nothing is loaded or nothing exists.
  */
 const EMPTY_CLASS = 'jp-Tracker-EmptyState';
@@ -205,8 +215,10 @@ export class RunsPanel extends Widget {
     this.node.setAttribute('aria-busy', String(model.loading));
     this._refreshButton.disabled = model.loading;
 
-    this._error.hidden = model.error === null;
-    this._error.textContent = model.error ?? '';
+    if (model.error !== this._renderedError) {
+      this._renderedError = model.error;
+      Private.renderError(this._error, model.error);
+    }
 
     if (model.runs !== this._renderedRuns) {
       this._renderedRuns = model.runs;
@@ -231,6 +243,7 @@ export class RunsPanel extends Widget {
   private _list: HTMLElement;
   private _footer: HTMLElement;
   private _renderedRuns: ReadonlyArray<IRun> | null = null;
+  private _renderedError: string | null = null;
 }
 
 /**
@@ -266,6 +279,21 @@ namespace Private {
       node.textContent = text;
     }
     return node;
+  }
+
+  /**
+   * Fill the error banner with a message, or hide it.
+   */
+  export function renderError(node: HTMLElement, message: string | null): void {
+    node.hidden = message === null;
+    if (message === null) {
+      node.replaceChildren();
+      return;
+    }
+    node.replaceChildren(
+      element('div', ERROR_TITLE_CLASS, 'Could not load runs'),
+      element('div', ERROR_MESSAGE_CLASS, message)
+    );
   }
 
   /**

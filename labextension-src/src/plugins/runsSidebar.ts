@@ -51,8 +51,9 @@ export const runsSidebarPlugin: JupyterFrontEndPlugin<void> = {
     const model = new RunsModel({ client });
     const panel = new RunsPanel({ model });
     panel.id = RUNS_PANEL_ID;
+    // Like the other side bar tabs, the tab shows the icon; the caption is
+    // its tooltip and accessible name.
     panel.title.icon = runsIcon;
-    panel.title.label = 'Runs';
     panel.title.caption = 'Runs';
     panel.disposed.connect(() => model.dispose());
 

@@ -1,0 +1,97 @@
+/**
+ * The Runs side panel lists runs created through the REST API.
+ */
+import { expect, test } from '@jupyterlab/galata';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { createRun, RUNS_PANEL_ID, uniqueName } from './helpers';
+
+const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
+
+test.describe('Runs panel', () => {
+  test('shows a run created through the API', async ({ page }) => {
+    // Given a run created through the API
+    const name = uniqueName('ui-test');
+    const created = await createRun(page, {
+      project: 'sandbox',
+      name,
+      params: { lr: 0.1 },
+      tags: ['ui-test']
+    });
+
+    // When the Runs panel is opened and refreshed
+    await page.sidebar.openTab(RUNS_PANEL_ID);
+    const panel = page.locator(`#${RUNS_PANEL_ID}`);
+    await expect(panel).toBeVisible();
+    await panel.getByRole('button', { name: 'Refresh runs' }).click();
+
+    // Then its row shows the id, the name and the running state
+    const row = panel.locator('.jp-Tracker-RunItem', { hasText: name });
+    await expect(row).toBeVisible();
+    await expect(row).toHaveAttribute('data-run-id', String(created.id));
+    await expect(row.locator('.jp-Tracker-RunItem-id')).toHaveText(
+      String(created.id)
+    );
+    await expect(row.locator('.jp-Tracker-RunItem-state')).toHaveText(
+      'running'
+    );
+    await expect(row.locator('.jp-Tracker-StateDot')).toHaveClass(
+      /jp-mod-running/
+    );
+    await expect(panel.locator('.jp-Tracker-RunsPanel-error')).toBeHidden();
+  });
+
+  test('picks up new runs by itself while visible', async ({ page }) => {
+    // Given the Runs panel is open and has loaded
+    await page.sidebar.openTab(RUNS_PANEL_ID);
+    const panel = page.locator(`#${RUNS_PANEL_ID}`);
+    await expect(panel).toHaveAttribute('aria-busy', 'false');
+
+    // When a run is created while nobody touches the panel
+    const name = uniqueName('polled');
+    await createRun(page, { project: 'sandbox', name });
+
+    // Then it shows up within the refresh interval (10 s) plus slack
+    await expect(
+      panel.locator('.jp-Tracker-RunItem', { hasText: name })
+    ).toBeVisible({ timeout: 20_000 });
+  });
+
+  test('screenshots in light and dark theme', async ({ page }) => {
+    // Given a few runs, so the panel has rows to show
+    for (const prefix of ['baseline', 'wider-net', 'lr-sweep']) {
+      await createRun(page, { project: 'sandbox', name: uniqueName(prefix) });
+    }
+    await page.sidebar.openTab(RUNS_PANEL_ID);
+    const panel = page.locator(`#${RUNS_PANEL_ID}`);
+    await panel.getByRole('button', { name: 'Refresh runs' }).click();
+    await expect(panel.locator('.jp-Tracker-RunItem').first()).toBeVisible();
+    await expect(panel).toHaveAttribute('aria-busy', 'false');
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+
+    // When the panel is shown in the light and then the dark theme
+    await page.theme.setLightTheme();
+    await panel.screenshot({
+      path: path.join(SCREENSHOTS, 'runs-panel-light.png'),
+      animations: 'disabled'
+    });
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, 'lab-light.png'),
+      animations: 'disabled'
+    });
+    await page.theme.setDarkTheme();
+    await panel.screenshot({
+      path: path.join(SCREENSHOTS, 'runs-panel-dark.png'),
+      animations: 'disabled'
+    });
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, 'lab-dark.png'),
+      animations: 'disabled'
+    });
+
+    // Then the rows are still visible (the images are for people to look at)
+    expect(await page.theme.getTheme()).toBe('JupyterLab Dark');
+    await expect(panel.locator('.jp-Tracker-RunItem').first()).toBeVisible();
+  });
+});
