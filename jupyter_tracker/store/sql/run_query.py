@@ -70,22 +70,24 @@ def _condition(c: Condition) -> ColumnElement[bool]:
     )
 
 
-def _sort_expression(key: SortKey) -> Any:
+def _sort_expressions(key: SortKey) -> list[Any]:
     if key.kind == "column":
         if key.key not in COLUMNS:
             raise Invalid(f"cannot sort by '{key.key}'", field="sort")
-        return COLUMNS[key.key]
+        return [COLUMNS[key.key]]
     if key.kind == "param":
-        return (
-            select(func.coalesce(ParamRow.value_num, ParamRow.value_text))
+        # Numbers by value, then strings; two keys, as PostgreSQL cannot coalesce the two types.
+        return [
+            select(column)
             .where(ParamRow.run_id == RunRow.id, ParamRow.key == key.key)
             .scalar_subquery()
-        )
-    return (
+            for column in (ParamRow.value_num, ParamRow.value_text)
+        ]
+    return [
         select(METRIC_STATS[key.stat or "last"])
         .where(SeriesRow.run_id == RunRow.id, SeriesRow.name == key.key)
         .scalar_subquery()
-    )
+    ]
 
 
 def _filtered(query: RunQuery, project_id: int) -> Select[Any]:
@@ -112,11 +114,13 @@ def list_runs(session: Session, principal: Principal, query: RunQuery) -> RunPag
     project = projects.get_accessible(session, principal, query.project)
     stmt = _filtered(query, project.id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    order = _sort_expression(query.sort)
-    order = order.desc().nulls_last() if query.sort.descending else order.asc().nulls_last()
+    order = [
+        e.desc().nulls_last() if query.sort.descending else e.asc().nulls_last()
+        for e in _sort_expressions(query.sort)
+    ]
     page = list(
         session.scalars(
-            stmt.order_by(order, RunRow.number.desc()).limit(query.limit).offset(query.offset)
+            stmt.order_by(*order, RunRow.number.desc()).limit(query.limit).offset(query.offset)
         )
     )
     ids = [row.id for row in page]
