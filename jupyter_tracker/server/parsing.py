@@ -86,7 +86,10 @@ def _number(value: Any, field: str) -> float:
         return _NON_FINITE[value]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid(f"{field} must be a number", field=field)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise Invalid(f"{field} is too large for a float64", field=field) from None
 
 
 def float_column(value: Any, field: str) -> np.ndarray:
@@ -103,10 +106,12 @@ def float_column(value: Any, field: str) -> np.ndarray:
         return np.frombuffer(raw, dtype="<f8").astype(np.float64, copy=False)
     if not isinstance(value, list):
         raise Invalid(f"{field} must be a list of numbers or a columnar array", field=field)
-    try:
-        return np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        pass
+    # numpy alone would turn true into 1.0 and null into NaN, or a nested list into a matrix.
+    if all(type(v) is float or type(v) is int for v in value):
+        try:
+            return np.array(value, dtype=np.float64)
+        except OverflowError:
+            pass
     return np.array([_number(v, f"{field}[{i}]") for i, v in enumerate(value)], dtype=np.float64)
 
 
