@@ -115,6 +115,19 @@ def float_column(value: Any, field: str) -> np.ndarray:
     return np.array([_number(v, f"{field}[{i}]") for i, v in enumerate(value)], dtype=np.float64)
 
 
+def _finite(values: np.ndarray, field: str) -> np.ndarray:
+    if not bool(np.all(np.isfinite(values))):
+        raise Invalid(f"{field} must be finite numbers", field=field)
+    return values
+
+
+def _finite_number(value: Any, field: str) -> float:
+    number = _number(value, field)
+    if not math.isfinite(number):
+        raise Invalid(f"{field} must be a finite number", field=field)
+    return number
+
+
 def _state(value: Any) -> RunState | None:
     if value is None:
         return None
@@ -136,8 +149,8 @@ def new_run(body: Any, owner: str, default_project: str) -> NewRun:
         "notebook_path",
     }
     _unknown(body, allowed, "body")
-    details = body.get("details") or {}
-    _object(details, "details")
+    details = body.get("details")
+    details = {} if details is None else _object(details, "details")
     return NewRun(
         project=validation.project_name(body.get("project", default_project)),
         owner=owner,
@@ -181,7 +194,11 @@ def _text(item: Any, i: int, now: float) -> TextAppend:
         steps = tuple(float_column(item["steps"], f"{field}.steps").tolist())
     stamps: tuple[float, ...] = (now,) * len(values)
     if item.get("timestamps") is not None:
-        stamps = tuple(float_column(item["timestamps"], f"{field}.timestamps").tolist())
+        stamps = tuple(
+            _finite(
+                float_column(item["timestamps"], f"{field}.timestamps"), f"{field}.timestamps"
+            ).tolist()
+        )
     for label, column in (("steps", steps), ("timestamps", stamps)):
         if column is not None and len(column) != len(values):
             raise Invalid(
@@ -221,7 +238,7 @@ def image(item: dict[str, Any], i: int, sha256: str, now: float) -> ImageAppend:
     return ImageAppend(
         name=item["name"],
         step=None if step is None else _number(step, f"{field}.step"),
-        timestamp=_number(item.get("timestamp", now), f"{field}.timestamp"),
+        timestamp=_finite_number(item.get("timestamp", now), f"{field}.timestamp"),
         sha256=sha256,
         content_type=item.get("content_type", "image/png"),
         image_name=_opt_str(item.get("image_name"), f"{field}.image_name") or "",
@@ -256,7 +273,9 @@ def batch(body: dict[str, Any], images: tuple[ImageAppend, ...] = ()) -> Batch:
         _metric(m, i, now) for i, m in enumerate(as_list(body.get("metrics"), "metrics"))
     )
     texts = tuple(_text(t, i, now) for i, t in enumerate(as_list(body.get("texts"), "texts")))
-    if sum(len(m.values) for m in metrics) > MAX_POINTS_PER_BATCH:
+    if sum(len(m.values) for m in metrics) + sum(len(t.texts) for t in texts) > (
+        MAX_POINTS_PER_BATCH
+    ):
         raise Invalid(f"a batch holds at most {MAX_POINTS_PER_BATCH} points", field="metrics")
     props = _object(body.get("properties") or {}, "properties")
     _unknown(props, {"set", "remove"}, "properties")
@@ -368,6 +387,13 @@ def sort_key(text: str) -> SortKey:
     return SortKey("column", text, None, descending)
 
 
+def _sparkline_points(args: dict[str, list[bytes]]) -> int:
+    points = _int_arg(args, "sparkline_points", 32)
+    if not 2 <= points <= 500:
+        raise Invalid("sparkline_points must be between 2 and 500", field="sparkline_points")
+    return points
+
+
 def run_query(args: dict[str, list[bytes]], default_project: str) -> RunQuery:
     project = args.get("project")
     states = tuple(_strs(args, "state"))
@@ -386,5 +412,5 @@ def run_query(args: dict[str, list[bytes]], default_project: str) -> RunQuery:
         offset=_int_arg(args, "offset", 0),
         metric_summaries=tuple(_strs(args, "metrics")),
         sparkline=sparkline[-1] if sparkline else None,
-        sparkline_points=_int_arg(args, "sparkline_points", 32),
+        sparkline_points=_sparkline_points(args),
     )

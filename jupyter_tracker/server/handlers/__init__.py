@@ -46,7 +46,12 @@ ROUTE_TABLE: list[tuple[str, Any, dict[str, Any]]] = [
 
 def path_pattern(template: str) -> str:
     """The tornado regex of a path template: ``{run_id}`` becomes a named group."""
-    return re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m.group(1)}>{PATH_PARAMS[m.group(1)]})", template)
+    parts = re.split(r"\{(\w+)\}", template)
+    # Odd parts are parameter names; even parts are literal text, escaped ('.' in openapi.json).
+    return "".join(
+        f"(?P<{part}>{PATH_PARAMS[part]})" if i % 2 else re.escape(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def routes(base_url: str, service: TrackerService) -> list[tuple[str, Any, dict[str, Any]]]:

@@ -127,9 +127,10 @@ class TrackerHandler(APIHandler):
         if isinstance(error, TrackerHTTPError):
             reply = {"message": error.message, "reason": error.kind, "field": error.field}
         elif isinstance(error, web.HTTPError):
-            reply["message"] = (
-                error.log_message % error.args if error.log_message else (reply["message"])
-            )
+            if error.log_message:
+                reply["message"] = (
+                    error.log_message % error.args if error.args else error.log_message
+                )
             reply["reason"] = error.reason or responses.get(status_code, "error")
         else:
             reply = {"message": "Internal server error", "reason": "internal"}

@@ -104,7 +104,7 @@ class FileContentHandler(TrackerHandler):
         for chunk in store.blobs.iter_chunks(stored.sha256):
             self.write(chunk)
             await self.flush()
-        self.finish()
+        self.finish(set_content_type="application/octet-stream")
 
 
 class ImageHandler(TrackerHandler):
@@ -120,4 +120,4 @@ class ImageHandler(TrackerHandler):
             content_type = "application/octet-stream"
         send_inert(self, content_type, None)
         self.set_header("Cache-Control", "private, max-age=31536000, immutable")
-        self.finish(data)
+        self.finish(data, set_content_type=content_type)

@@ -26,6 +26,9 @@ class ProjectsHandler(TrackerHandler):
         body = self.json_body()
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             raise self.invalid("name is required: 'name' or 'namespace/name'", "name")
+        unknown = sorted(set(body) - {"name", "description"})
+        if unknown:
+            raise self.invalid(f"body has unknown field '{unknown[0]}'", f"body.{unknown[0]}")
         description = body.get("description", "")
         if not isinstance(description, str):
             raise self.invalid("description must be a string", "description")

@@ -5,16 +5,24 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ...store.entities import ApiToken
 from .. import serialize
 from .base import TrackerHandler
 
 
-class TokensHandler(TrackerHandler):
+class _TokenHandler(TrackerHandler):
+    def within_scope(self, token: ApiToken) -> bool:
+        """A token scoped to projects sees and manages only tokens inside its own scope."""
+        held = self.principal.projects
+        return held is None or (token.projects is not None and set(token.projects) <= held)
+
+
+class TokensHandler(_TokenHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
         tokens = await self.call(self.service.store.list_tokens, self.principal.user.name)
-        self.send_json({"tokens": [serialize.token(t) for t in tokens]})
+        self.send_json({"tokens": [serialize.token(t) for t in tokens if self.within_scope(t)]})
 
     @web.authenticated
     @authorized
@@ -22,6 +30,9 @@ class TokensHandler(TrackerHandler):
         body = self.json_body()
         if not isinstance(body, dict):
             raise self.invalid("the body must be a JSON object", "body")
+        unknown = sorted(set(body) - {"name", "projects"})
+        if unknown:
+            raise self.invalid(f"body has unknown field '{unknown[0]}'", f"body.{unknown[0]}")
         name = body.get("name", "API token")
         projects = body.get("projects")
         if projects is not None and (
@@ -40,10 +51,14 @@ class TokensHandler(TrackerHandler):
         self.send_json({**serialize.token(token), "token": secret}, 201)
 
 
-class TokenHandler(TrackerHandler):
+class TokenHandler(_TokenHandler):
     @web.authenticated
     @authorized
     async def delete(self, token_id: str) -> None:
+        tokens = await self.call(self.service.store.list_tokens, self.principal.user.name)
+        target = next((t for t in tokens if t.id == int(token_id)), None)
+        if target is not None and not self.within_scope(target):
+            raise self.forbidden("a scoped API token can only revoke tokens within its scope")
         token = await self.call(
             self.service.store.revoke_token, self.principal.user.name, int(token_id)
         )

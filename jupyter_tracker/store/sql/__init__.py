@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,7 +88,11 @@ class SqlTrackerStore(TrackerStore):
 
     def authenticate(self, secret: str) -> Principal:
         with self._read() as s:
-            return accounts.authenticate(s, secret)
+            principal, stale = accounts.authenticate(s, secret)
+        if stale is not None:
+            with self._write() as s:
+                accounts.touch(s, stale)
+        return principal
 
     # projects
     def create_project(self, principal: Principal, name: str, description: str = "") -> Project:
@@ -120,8 +125,16 @@ class SqlTrackerStore(TrackerStore):
             return runs.entities(s, [(project, row)])[0]
 
     def get_run(self, principal: Principal, run_id: str) -> Run:
+        """The run with the summaries of all its numeric series."""
         with self._read() as s:
-            return runs.entities(s, [runs.find(s, principal, run_id)])[0]
+            project, row = runs.find(s, principal, run_id)
+            numeric = s.scalars(
+                select(SeriesRow)
+                .where(SeriesRow.run_id == row.id, SeriesRow.kind == "numeric")
+                .order_by(SeriesRow.name)
+            )
+            metrics = {row.id: {r.name: convert.series(r) for r in numeric}}
+            return runs.entities(s, [(project, row)], metrics)[0]
 
     def list_runs(self, principal: Principal, query: RunQuery) -> RunPage:
         with self._read() as s:
@@ -142,10 +155,16 @@ class SqlTrackerStore(TrackerStore):
                 runs.apply_metadata(s, row, batch)
                 return BatchResult(run_id, batch.seq, applied=True, points=count)
         except IntegrityError:
-            # Two deliveries of one sequence number raced; the other one was applied.
-            if batch.seq is None:
+            # Two deliveries of one sequence number may have raced: then the other one was
+            # applied. Any other integrity error is a real one.
+            if batch.seq is None or not self._seq_applied(principal, run_id, batch.seq):
                 raise
             return BatchResult(run_id, batch.seq, applied=False, points=0)
+
+    def _seq_applied(self, principal: Principal, run_id: str, seq: int) -> bool:
+        with self._read() as s:
+            _, row = runs.find(s, principal, run_id)
+            return s.get(AppliedBatchRow, (row.id, seq)) is not None
 
     # series
     def _series(self, s: Session, principal: Principal, run_id: str, name: str) -> SeriesRow:

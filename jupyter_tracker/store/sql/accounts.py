@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -100,7 +101,18 @@ def revoke_token(session: Session, user: str, token_id: int) -> ApiToken:
     return _entity(session, row, user)
 
 
-def authenticate(session: Session, secret: str) -> Principal:
+# How often a token's last use is written down: often enough to tell, rare enough to cost nothing.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
+def touch(session: Session, token_id: int) -> None:
+    row = session.get(ApiTokenRow, token_id)
+    if row is not None:
+        row.last_used_at = convert.now()
+
+
+def authenticate(session: Session, secret: str) -> tuple[Principal, int | None]:
+    """The caller a secret stands for, and the token's id if its last use is due a write."""
     if not secret.startswith(TOKEN_PREFIX):
         raise Unauthenticated("not a tracker API token")
     digest = hash_secret(secret)
@@ -111,4 +123,6 @@ def authenticate(session: Session, secret: str) -> Principal:
     user = session.get(UserRow, row.user_id)
     assert user is not None
     projects = None if row.all_projects else frozenset(_token_projects(session, row.id))
-    return Principal(User(user.id, user.name), projects, via_token=True)
+    last = convert.utc_or_none(row.last_used_at)
+    stale = row.id if last is None or convert.now() - last > LAST_USED_RESOLUTION else None
+    return Principal(User(user.id, user.name), projects, via_token=True), stale

@@ -130,8 +130,8 @@ def apply_metadata(session: Session, row: RunRow, batch: Batch) -> None:
         if batch.state in TERMINAL_STATES and row.finished_at is None:
             row.finished_at = at
     if batch.exception is not None:
-        if batch.state not in (None, "failed"):
-            raise Invalid("exception may only come with state 'failed'", field="exception")
+        if row.state != "failed":
+            raise Invalid("exception may only be set on a failed run", field="exception")
         row.exception = validation.text(batch.exception, "exception")
     if batch.heartbeat:
         row.heartbeat_at = at

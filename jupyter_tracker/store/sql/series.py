@@ -52,10 +52,10 @@ def _steps_for(row: SeriesRow, given: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def append_metric(session: Session, run_pk: int, m: MetricAppend) -> int:
-    row = _series(session, run_pk, m.name, "numeric")
     n = len(m.values)
     if n == 0:
         return 0
+    row = _series(session, run_pk, m.name, "numeric")
     points = codec.PointArrays(_steps_for(row, m.steps, n), m.timestamps, m.values)
     new_summary = codec.summarize(points)
     seq = row.chunk_count
@@ -113,9 +113,9 @@ def _append_entries(session: Session, row: SeriesRow, entries: list[dict[str, ob
 
 
 def append_text(session: Session, run_pk: int, t: TextAppend) -> int:
-    row = _series(session, run_pk, t.name, "text")
     if not t.texts:
         return 0
+    row = _series(session, run_pk, t.name, "text")
     steps = t.steps or [None] * len(t.texts)
     entries: list[dict[str, object]] = [
         {"step": s, "timestamp": ts, "text": validation.text(x, f"texts.{t.name}")}
@@ -213,7 +213,9 @@ def read_downsampled(
     lo = bounds[0] if lo is None else lo
     hi = bounds[1] if hi is None else hi
     if hi < lo:
-        raise Invalid("step_max must not be below step_min", field="step_max")
+        # One end was given and lies beyond the points: nothing is in range.
+        e = np.empty(0, dtype=np.float64)
+        return codec.Downsampled(e, e.copy())
     sketches = _chunks_in(session, row.id, lo, hi, "sketch")
     if sum(count for count, _ in sketches) <= buckets * EXACT_POINTS_PER_BUCKET:
         return codec.downsample_points(read_points(session, row, lo, hi), buckets, lo, hi)
