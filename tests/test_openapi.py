@@ -556,10 +556,8 @@ async def test_error_responses_match_the_error_schema(client: Client) -> None:
 
 # jupyter_server's APIHandler.finish() sets Content-Type to application/json unless told
 # otherwise, so a body sent through finish() loses the type its handler set.
-CONTENT_TYPE_LOST = "APIHandler.finish() resets Content-Type to application/json"
 
 
-@pytest.mark.xfail(strict=True, reason=CONTENT_TYPE_LOST)
 async def test_images_are_served_with_their_image_type(client: Client) -> None:
     run = await client.json("post", "/runs", status=201, json_body={})
     where = {"run_id": run["id"]}
@@ -571,7 +569,6 @@ async def test_images_are_served_with_their_image_type(client: Client) -> None:
     assert got.body == image and got.headers["Content-Type"] == "image/png"
 
 
-@pytest.mark.xfail(strict=True, reason=CONTENT_TYPE_LOST)
 async def test_an_empty_download_is_an_octet_stream(client: Client) -> None:
     run = await client.json("post", "/runs", status=201, json_body={})
     where = {"run_id": run["id"]}
