@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -23,8 +24,13 @@ def send_inert(handler: web.RequestHandler, content_type: str, filename: str | N
     handler.set_header("X-Content-Type-Options", "nosniff")
     handler.set_header("Content-Security-Policy", "sandbox; default-src 'none'")
     if filename is not None:
-        safe = "".join(c for c in filename if c.isalnum() or c in "._- ") or "download"
-        handler.set_header("Content-Disposition", f'attachment; filename="{safe}"')
+        safe = "".join(c for c in filename if c.isalnum() or c in "._- ")
+        # Header values are Latin-1: an ASCII name, and the full one in RFC 5987 form if it differs.
+        ascii_name = "".join(c for c in safe if c.isascii()).strip() or "download"
+        disposition = f'attachment; filename="{ascii_name}"'
+        if safe and not safe.isascii():
+            disposition += f"; filename*=UTF-8''{quote(safe, safe='')}"
+        handler.set_header("Content-Disposition", disposition)
 
 
 class FilesHandler(TrackerHandler):
