@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -16,6 +18,18 @@ from ..models import ParamRow, ProjectRow, PropertyRow, RunRow, TagRow
 from . import convert, projects
 
 TERMINAL_STATES = frozenset({"succeeded", "failed", "aborted"})
+
+
+def json_value(value: Any) -> Any:
+    """``value`` fit for a JSON column: PostgreSQL refuses NaN and Infinity there, so non-finite
+    numbers are stored as the strings the API shows them as, on every backend alike."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return value
 
 
 def run_id(project: ProjectRow, row: RunRow) -> str:
@@ -62,7 +76,7 @@ def create(session: Session, principal: Principal, new: NewRun) -> tuple[Project
         updated_at=at,
         heartbeat_at=at,
         notebook_path=new.notebook_path,
-        details=dict(new.details),
+        details=json_value(dict(new.details)),
     )
     session.add(row)
     session.flush()
@@ -88,13 +102,14 @@ def apply_metadata(session: Session, row: RunRow, batch: Batch) -> None:
         for key, value in batch.params.items():
             validation.name(key, "params")
             validation.param_value(value, f"params.{key}")
+            stored = json_value(value)
             if key in existing:
-                if existing[key].value != value:
+                if json_value(existing[key].value) != stored:
                     raise Conflict(f"parameter '{key}' is set already", field=f"params.{key}")
                 continue
             number, text = validation.param_columns(value)
             session.add(
-                ParamRow(run_id=row.id, key=key, value=value, value_num=number, value_text=text)
+                ParamRow(run_id=row.id, key=key, value=stored, value_num=number, value_text=text)
             )
     for key, value in batch.set_properties.items():
         validation.name(key, "properties")
