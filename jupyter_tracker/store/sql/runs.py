@@ -18,6 +18,8 @@ from ..models import ParamRow, ProjectRow, PropertyRow, RunRow, TagRow
 from . import convert, projects
 
 TERMINAL_STATES = frozenset({"succeeded", "failed", "aborted"})
+# Run numbers are 32-bit in the schema; a larger one names no run (and PostgreSQL would refuse it).
+MAX_RUN_NUMBER = 2**31 - 1
 
 
 def json_value(value: Any) -> Any:
@@ -41,7 +43,7 @@ def find(
 ) -> tuple[ProjectRow, RunRow]:
     key, number = validation.run_id(rid)
     project = session.scalar(select(ProjectRow).where(ProjectRow.key == key))
-    if project is None:
+    if project is None or number > MAX_RUN_NUMBER:
         raise NotFound(f"no run {rid}", field="run_id")
     stmt = select(RunRow).where(RunRow.project_id == project.id, RunRow.number == number)
     if for_update:
