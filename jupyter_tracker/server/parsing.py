@@ -28,6 +28,8 @@ from ..store.inputs import (
 )
 
 MAX_POINTS_PER_BATCH = 5_000_000
+# Sequence numbers and query integers go to 64-bit columns and SQL: larger ones fail there.
+MAX_INT64 = 2**63 - 1
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _FILTER = re.compile(
     r"^(param|metric)\.(.+?)(?:\.(first|last|min|max|count))?(<=|>=|!=|=|<|>)(.*)$"
@@ -266,8 +268,10 @@ def batch(body: dict[str, Any], images: tuple[ImageAppend, ...] = ()) -> Batch:
     """A batch body; ``images`` were parsed and stored as blobs by the caller."""
     _unknown(body, BATCH_FIELDS, "body")
     seq = body.get("seq")
-    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
-        raise Invalid("seq must be a non-negative integer", field="seq")
+    if seq is not None and (
+        isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_INT64
+    ):
+        raise Invalid(f"seq must be an integer from 0 to {MAX_INT64}", field="seq")
     now = time.time()
     metrics = tuple(
         _metric(m, i, now) for i, m in enumerate(as_list(body.get("metrics"), "metrics"))
@@ -322,9 +326,12 @@ def _int_arg(args: dict[str, list[bytes]], name: str, default: int) -> int:
     if not raw:
         return default
     try:
-        return int(raw[-1].decode())
+        value = int(raw[-1].decode())
     except ValueError:
         raise Invalid(f"{name} must be an integer", field=name) from None
+    if not -MAX_INT64 <= value <= MAX_INT64:
+        raise Invalid(f"{name} is out of range", field=name)
+    return value
 
 
 def float_arg(args: dict[str, list[bytes]], name: str) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import math
 from typing import Any
 
@@ -135,43 +136,42 @@ def stored_file(f: StoredFile) -> dict[str, Any]:
     }
 
 
-def _column(values: np.ndarray) -> dict[str, str]:
-    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
-    return {"dtype": "<f8", "data": base64.b64encode(data).decode("ascii")}
+Columns = dict[str, np.ndarray]
 
 
-def points(name: str, p: PointArrays, columnar: bool) -> dict[str, Any]:
-    if columnar:
-        return {
-            "name": name,
-            "count": len(p),
-            "steps": _column(p.steps),
-            "timestamps": _column(p.timestamps),
-            "values": _column(p.values),
-        }
-    return {
-        "name": name,
-        "count": len(p),
-        "steps": numbers(p.steps),
-        "timestamps": numbers(p.timestamps),
-        "values": numbers(p.values),
-    }
+def point_columns(p: PointArrays) -> Columns:
+    return {"steps": p.steps, "timestamps": p.timestamps, "values": p.values}
 
 
-def downsampled(name: str, d: Downsampled, columnar: bool) -> dict[str, Any]:
-    if columnar:
-        return {
-            "name": name,
-            "count": len(d.steps),
-            "steps": _column(d.steps),
-            "values": _column(d.values),
-        }
-    return {
-        "name": name,
-        "count": len(d.steps),
-        "steps": numbers(np.asarray(d.steps)),
-        "values": numbers(np.asarray(d.values)),
-    }
+def downsampled_columns(d: Downsampled) -> Columns:
+    return {"steps": np.asarray(d.steps), "values": np.asarray(d.values)}
+
+
+def columns_json(name: str, columns: Columns) -> bytes:
+    """Plain JSON lists; non-finite numbers as strings."""
+    count = len(next(iter(columns.values())))
+    payload = {"name": name, "count": count, **{k: numbers(v) for k, v in columns.items()}}
+    return json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
+
+
+def columns_columnar(name: str, columns: Columns) -> bytes:
+    """JSON whose columns are ``{"dtype": "<f8", "data": base64}``, assembled without a scan.
+
+    Base64 needs no JSON escaping, so the large strings are joined in rather than encoded.
+    """
+    count = len(next(iter(columns.values())))
+    head = json.dumps({"name": name, "count": count}, separators=(",", ":")).encode()
+    parts = [head[:-1]]
+    for key, values in columns.items():
+        data = base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes())
+        parts += [b',"', key.encode(), b'":{"dtype":"<f8","data":"', data, b'"}']
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+def columns_binary(columns: Columns) -> bytes:
+    """The columns back to back as little-endian float64, in the order of ``columns``."""
+    return b"".join(np.ascontiguousarray(v, dtype="<f8").tobytes() for v in columns.values())
 
 
 def entry(e: TextPoint | ImagePoint) -> dict[str, Any]:

@@ -117,7 +117,8 @@ class TrackerStore(abc.ABC):
 
     # files
     @abc.abstractmethod
-    def check_run_writable(self, principal: Principal, run_id: str) -> Run: ...
+    def check_run_writable(self, principal: Principal, run_id: str) -> None:
+        """NotFound or Forbidden unless the caller may write to this run; cheap."""
 
     @abc.abstractmethod
     def record_file(

@@ -217,8 +217,9 @@ class SqlTrackerStore(TrackerStore):
             return series.read_entries(s, row, step_min, step_max, limit)
 
     # files
-    def check_run_writable(self, principal: Principal, run_id: str) -> Run:
-        return self.get_run(principal, run_id)
+    def check_run_writable(self, principal: Principal, run_id: str) -> None:
+        with self._read() as s:
+            runs.find(s, principal, run_id)
 
     def record_file(
         self, principal: Principal, run_id: str, kind: FileKind, path: str, blob: BlobInfo

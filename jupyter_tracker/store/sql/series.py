@@ -14,8 +14,13 @@ from ..inputs import ImageAppend, MetricAppend, TextAppend
 from ..models import ChunkRow, EntryRow, SeriesRow
 from . import convert
 
-# Below this many points per requested bucket, a downsampled read decodes the points themselves.
-EXACT_POINTS_PER_BUCKET = 2 * codec.SKETCH_POINTS
+# Up to this many points per requested bucket, a downsampled read decodes the points themselves;
+# above it the sketches answer alone (a bucket then spans at least a quarter of a sketch record,
+# which costs a little resolution and saves decoding every point).
+EXACT_POINTS_PER_BUCKET = codec.SKETCH_POINTS // 4
+# New points go into the last chunk only while it is less than half full, so that no batch
+# rewrites more than half a chunk; every chunk but the last holds at least half CHUNK_POINTS.
+MERGE_BELOW = codec.CHUNK_POINTS // 2
 
 
 def _series(session: Session, run_pk: int, name: str, kind: SeriesKind) -> SeriesRow:
@@ -62,7 +67,7 @@ def append_metric(session: Session, run_pk: int, m: MetricAppend) -> int:
     if seq:
         tail = session.get(ChunkRow, (row.id, seq - 1))
         assert tail is not None
-        if tail.count < codec.CHUNK_POINTS:
+        if tail.count < MERGE_BELOW:
             points = codec.PointArrays.concat([codec.decode_chunk(tail.data), points])
             seq -= 1
     pieces = codec.split_into_chunks(points, codec.CHUNK_POINTS)
@@ -157,6 +162,8 @@ def find(session: Session, run_pk: int, name: str) -> SeriesRow:
 def _chunks_in(
     session: Session, series_id: int, lo: float | None, hi: float | None, column: str
 ) -> list[tuple[int, bytes]]:
+    if session.get_bind().dialect.name == "postgresql":
+        return _pg_chunks_in(session, series_id, lo, hi, column)
     col = ChunkRow.data if column == "data" else ChunkRow.sketch
     stmt = select(ChunkRow.count, col).where(ChunkRow.series_id == series_id)
     if lo is not None:
@@ -164,6 +171,26 @@ def _chunks_in(
     if hi is not None:
         stmt = stmt.where(ChunkRow.step_min <= hi)
     return [(int(c), bytes(b)) for c, b in session.execute(stmt.order_by(ChunkRow.seq))]
+
+
+def _pg_chunks_in(
+    session: Session, series_id: int, lo: float | None, hi: float | None, column: str
+) -> list[tuple[int, bytes]]:
+    """The same read through a binary-format psycopg cursor: bytea arrives as raw bytes
+    rather than as hex text to decode, which is several times faster for large chunks."""
+    col = "data" if column == "data" else "sketch"
+    sql = f"SELECT count, {col} FROM series_chunks WHERE series_id = %s"
+    params: list[float | int] = [series_id]
+    if lo is not None:
+        sql += " AND step_max >= %s"
+        params.append(lo)
+    if hi is not None:
+        sql += " AND step_min <= %s"
+        params.append(hi)
+    driver = session.connection().connection.driver_connection
+    with driver.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+        cursor.execute(sql + " ORDER BY seq", params)
+        return [(int(count), bytes(blob)) for count, blob in cursor.fetchall()]
 
 
 def _empty() -> codec.PointArrays:
