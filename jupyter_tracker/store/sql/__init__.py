@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +35,7 @@ from ..series_codec import Downsampled, PointArrays
 from . import accounts, convert, files, projects, run_query, runs, series
 
 DEFAULT_PROJECT = "sandbox"
+T = TypeVar("T")
 
 
 class SqlTrackerStore(TrackerStore):
@@ -60,17 +62,18 @@ class SqlTrackerStore(TrackerStore):
         self.engines.dispose()
 
     # accounts
+    def _ensure(self, make: Callable[[Session], T]) -> T:
+        """``make`` in a write transaction, once more if another server raced us to insert."""
+        try:
+            with self._write() as s:
+                return make(s)
+        except IntegrityError:
+            with self._write() as s:
+                return make(s)
+
     def ensure_user(self, name: str) -> User:
-        for attempt in range(2):
-            try:
-                with self._write() as s:
-                    row = accounts.ensure_user(s, name)
-                    return User(row.id, row.name)
-            except IntegrityError:
-                # Another server created the same user at the same moment; read theirs.
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        row = self._ensure(lambda s: accounts.ensure_user(s, name))
+        return User(row.id, row.name)
 
     def create_token(
         self, user: str, name: str, projects: tuple[str, ...] | None
@@ -100,15 +103,7 @@ class SqlTrackerStore(TrackerStore):
             return convert.project(projects.create(s, name, description))
 
     def ensure_project(self, name: str) -> Project:
-        for attempt in range(2):
-            try:
-                with self._write() as s:
-                    return convert.project(projects.ensure(s, name))
-            except IntegrityError:
-                # Another server created the same project at the same moment; read theirs.
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        return self._ensure(lambda s: convert.project(projects.ensure(s, name)))
 
     def list_projects(self, principal: Principal) -> list[Project]:
         with self._read() as s:
