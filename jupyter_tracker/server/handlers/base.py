@@ -31,6 +31,26 @@ class TrackerHTTPError(web.HTTPError):
         self.field = field
 
 
+def nul_path(value: Any, path: str = "") -> str | None:
+    """Where in a parsed JSON body a string holds a NUL character, which PostgreSQL cannot
+    store: ``body``, ``params.x``, ``texts[0].values[3]``...; ``None`` if nowhere."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    items: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return path or "body"
+            items.append((f"{path}.{key}" if path else key, item))
+    elif isinstance(value, list):
+        items = [(f"{path or 'body'}[{i}]", item) for i, item in enumerate(value)]
+    for child, item in items:
+        found = nul_path(item, child)
+        if found is not None:
+            return found
+    return None
+
+
 def _kind(error: TrackerError) -> str:
     name = type(error).__name__
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
@@ -61,6 +81,9 @@ class TrackerHandler(APIHandler):
                     "invalid",
                     name,
                 )
+        for name, values in self.request.query_arguments.items():
+            if "\x00" in name or any(b"\x00" in value for value in values):
+                self._reject(400, f"'{name}' must not contain NUL characters", "invalid", name)
         scheme, _, credential = self.request.headers.get("Authorization", "").partition(" ")
         credential = credential.strip()
         if scheme.lower() == "bearer" and credential.startswith(TOKEN_PREFIX):
@@ -111,9 +134,15 @@ class TrackerHandler(APIHandler):
 
     def json_body(self) -> Any:
         try:
-            return json.loads(self.request.body or b"null")
+            body = json.loads(self.request.body or b"null")
         except (ValueError, UnicodeDecodeError) as e:
             raise self.invalid(f"the request body is not valid JSON: {e}", "body") from None
+        # JSON spells a NUL only as \u0000; look for it only in bodies that have one.
+        if b"\\u0000" in self.request.body:
+            where = nul_path(body)
+            if where is not None:
+                raise self.invalid(f"{where} must not contain NUL characters", where)
+        return body
 
     def send_json(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)
