@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import API, JUPYTER, Api, Browser, Reply, assert_error, assert_ok, b64, png_bytes
+from api_client import API, JUPYTER, Api, Browser, Reply, assert_error, assert_ok, b64, png_bytes
 from jupyter_server.utils import url_path_join
 from tornado import web
 

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import pytest
-from conftest import Api, assert_error, assert_ok, b64, columnar, png_bytes
+from api_client import Api, assert_error, assert_ok, b64, columnar, png_bytes
 
 
 async def test_a_batch_applies_everything_it_carries(api: Api, run_id: str) -> None:

@@ -6,7 +6,7 @@ import os
 from urllib.parse import quote
 
 import pytest
-from conftest import Api, Reply, assert_error, assert_ok, b64, png_bytes, sha256
+from api_client import Api, Reply, assert_error, assert_ok, b64, png_bytes, sha256
 
 KINDS = ["artifacts", "source-files"]
 

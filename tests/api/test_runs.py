@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api, assert_error, assert_ok
+from api_client import Api, assert_error, assert_ok
 
 
 async def test_create_and_read_a_run(api: Api) -> None:

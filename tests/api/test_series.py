@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import Api, assert_error, assert_ok, column_bytes, columnar
+from api_client import Api, assert_error, assert_ok, column_bytes, columnar
 
 
 def wiggle(n: int, seed: int = 0) -> list[float]:
