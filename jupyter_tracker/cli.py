@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="bring the schema to the newest version")
 
+    sync = commands.add_parser("sync", help="upload the journals of offline or cut-off runs")
+    sync.add_argument("--url", help="tracker URL (default: the one each run was logging to)")
+    sync.add_argument("--journal-dir", help="where the journals are (default: Jupyter's)")
+
     serve = commands.add_parser("serve", help="run the API as a standalone team server")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--ip", default="127.0.0.1")
@@ -128,9 +132,27 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync(args: argparse.Namespace) -> int:
+    """Token from JUPYTER_TRACKER_API_TOKEN or the config file: never a command-line argument,
+    which other users could read in the process list."""
+    from .client.config import resolve
+    from .client.sync import sync_all
+
+    settings = resolve(mode="offline")
+    root = Path(args.journal_dir) if args.journal_dir else None
+    report = sync_all(args.url or settings.url, settings.api_token, root)
+    print(
+        f"synced {report.synced} run(s), {report.records} record(s);"
+        f" {report.in_use} in use by a running process; {report.failed} failed"
+    )
+    return 1 if report.failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "sync":
+            return _sync(args)
         if args.command == "token":
             return _token(args)
         if args.command == "db":
