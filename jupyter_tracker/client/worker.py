@@ -128,6 +128,9 @@ class Worker(threading.Thread):
             if self._stopping.is_set():
                 break
         self._guarded(self.journal.close)
+        if self.link.api is not None:
+            # This thread's keep-alive connection: nothing else can close it.
+            self._guarded(self.link.api.close)
 
     def _guarded(self, step: Callable[[], Any]) -> None:
         try:
