@@ -17,7 +17,7 @@ from .config import Settings, data_dir
 from .experiment import Experiment
 from .http import ApiClient, ApiError, TransportError
 from .journal import Journal, journal_root
-from .reading import _pandas
+from .reading import _pandas, api_float
 from .worker import RunLink, Worker
 
 if TYPE_CHECKING:
@@ -210,7 +210,7 @@ class Project:
             row.update({f"property_{k}": v for k, v in run["properties"].items()})
             row.update(
                 {
-                    f"channel_{s['name']}": s["last"]
+                    f"channel_{s['name']}": api_float(s["last"])
                     for s in listing["series"]
                     if s["kind"] == "numeric"
                 }

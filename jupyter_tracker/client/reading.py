@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,13 @@ if TYPE_CHECKING:
     from .project import Project
 
 MONITORING_PREFIX = "monitoring/"
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def api_float(value: Any) -> Any:
+    """A float as the API writes it in JSON, where non-finite ones are the strings ``NaN``,
+    ``Infinity`` and ``-Infinity``; ``None`` stays ``None``."""
+    return _NON_FINITE.get(value, value) if isinstance(value, str) else value
 
 
 def _pandas() -> Any:
@@ -83,8 +91,8 @@ class RunReader:
         listing = api.json("GET", api.path("runs", self.id, "series"))
         out: dict[str, dict[str, Any]] = {}
         for s in listing["series"]:
-            y = s["last"] if s["kind"] == "numeric" else s["last_text"]
-            out[s["name"]] = {"x": s["last_step"], "y": y, "kind": s["kind"]}
+            y = api_float(s["last"]) if s["kind"] == "numeric" else s["last_text"]
+            out[s["name"]] = {"x": api_float(s["last_step"]), "y": y, "kind": s["kind"]}
         return out
 
     def get_numeric_channels_values(self, *channel_names: str) -> pd.DataFrame:
