@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import getpass
 import logging
+import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .store.blobs import LocalBlobStore
@@ -67,7 +68,36 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API as a standalone team server")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--ip", default="127.0.0.1")
+    serve.add_argument(
+        "--heartbeat-timeout",
+        type=_seconds(allow_zero=True),
+        default=120.0,
+        metavar="SECONDS",
+        help="mark a running run aborted after this long without a heartbeat; 0 never"
+        " (default: 120)",
+    )
+    serve.add_argument(
+        "--heartbeat-check-interval",
+        type=_seconds(allow_zero=False),
+        default=30.0,
+        metavar="SECONDS",
+        help="how often to look for such runs (default: 30)",
+    )
     return parser
+
+
+def _seconds(*, allow_zero: bool) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            least = "0 or more" if allow_zero else "more than 0"
+            raise argparse.ArgumentTypeError(f"{text!r}: give {least} seconds")
+        return value
+
+    return parse
 
 
 def _db_url(args: argparse.Namespace) -> str:
@@ -128,7 +158,15 @@ def _serve(args: argparse.Namespace) -> int:
     store = _store(args)
     store.ensure_project(DEFAULT_PROJECT)
     logging.getLogger("jupyter_tracker.serve").info("database %s", redact(_db_url(args)))
-    asyncio.run(serve(TrackerService(store, local_user=None), args.ip, args.port))
+    asyncio.run(
+        serve(
+            TrackerService(store, local_user=None),
+            args.ip,
+            args.port,
+            heartbeat_timeout=args.heartbeat_timeout,
+            heartbeat_check_interval=args.heartbeat_check_interval,
+        )
+    )
     return 0
 
 

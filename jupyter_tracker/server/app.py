@@ -5,16 +5,18 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
+from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Unicode, default
+from traitlets import Bool, Float, TraitError, Unicode, default, validate
 
 from ..store.blobs import LocalBlobStore
 from ..store.engine import redact
 from ..store.errors import Unauthenticated
 from ..store.sql import SqlTrackerStore
 from .handlers import routes
+from .lifecycle import HeartbeatReaper, KernelRunsWatcher
 from .service import TrackerService
 
 KERNEL_TOKEN_NAME = "JupyterLab kernels"
@@ -46,6 +48,24 @@ class TrackerExtension(ExtensionApp):
         help="Export JUPYTER_TRACKER_URL and JUPYTER_TRACKER_API_TOKEN to kernels this server"
         " starts, so that they log with no set-up.",
     ).tag(config=True)
+    heartbeat_timeout = Float(
+        120.0,
+        help="Seconds without a heartbeat after which a running run is marked aborted;"
+        " 0 disables the check.",
+    ).tag(config=True)
+    heartbeat_check_interval = Float(
+        30.0, help="Seconds between two checks for runs whose heartbeat stopped."
+    ).tag(config=True)
+
+    reaper: HeartbeatReaper | None = None
+    kernel_watcher: KernelRunsWatcher | None = None
+
+    @validate("heartbeat_check_interval")
+    def _check_interval(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not value > 0:
+            raise TraitError("heartbeat_check_interval must be a positive number of seconds")
+        return value
 
     @default("db_url")
     def _default_db_url(self) -> str:
@@ -77,6 +97,22 @@ class TrackerExtension(ExtensionApp):
         )
         if self.export_environment:
             self._export_environment(store)
+        self._start_lifecycle()
+
+    def _start_lifecycle(self) -> None:
+        """The heartbeat reaper and the kernel watcher. Both start here, not in
+        ``_start_jupyter_server_extension``, so that they also run in servers that are never
+        started through ``ServerApp.start`` (embedded ones, tests); the checks are scheduled on
+        the server's IOLoop and run once it does."""
+        self.reaper = HeartbeatReaper(
+            self.service, self.heartbeat_timeout, self.heartbeat_check_interval, self.log
+        )
+        self.reaper.start()
+        assert self.serverapp is not None
+        event_logger = getattr(self.serverapp, "event_logger", None)
+        if event_logger is not None:
+            self.kernel_watcher = KernelRunsWatcher(self.service, event_logger, self.log)
+            self.kernel_watcher.start()
 
     def _export_environment(self, store: SqlTrackerStore) -> None:
         """Give kernels started by this server a token of the local user and the server URL.
@@ -113,6 +149,17 @@ class TrackerExtension(ExtensionApp):
         self.handlers.extend(routes("/", self.service))
 
     async def stop_extension(self) -> None:
+        """Stop the checks and close the store. The server shuts its kernels down only after
+        its extensions stop, so the runs of those kernels are aborted here, while the store is
+        still open."""
+        if self.reaper is not None:
+            await self.reaper.stop()
+            self.reaper = None
+        if self.kernel_watcher is not None:
+            kernel_manager = getattr(self.serverapp, "kernel_manager", None)
+            live = list(kernel_manager.list_kernel_ids()) if kernel_manager is not None else []
+            await self.kernel_watcher.stop(kernels_to_end=live)
+            self.kernel_watcher = None
         service = getattr(self, "service", None)
         if service is not None:
             service.close()

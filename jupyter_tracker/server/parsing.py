@@ -149,6 +149,8 @@ def new_run(body: Any, owner: str, default_project: str) -> NewRun:
         "tags",
         "details",
         "notebook_path",
+        "client_key",
+        "kernel_id",
     }
     _unknown(body, allowed, "body")
     details = body.get("details")
@@ -163,6 +165,8 @@ def new_run(body: Any, owner: str, default_project: str) -> NewRun:
         tags=_str_list(body.get("tags"), "tags"),
         details=details,
         notebook_path=_opt_str(body.get("notebook_path"), "notebook_path"),
+        client_key=validation.client_key(body.get("client_key")),
+        kernel_id=validation.kernel_id(body.get("kernel_id")),
     )
 
 

@@ -95,6 +95,8 @@ def run(r: Run) -> dict[str, Any]:
         "properties": r.properties,
         "tags": list(r.tags),
         "metrics": {name: series(s) for name, s in r.metrics.items()},
+        "client_key": r.client_key,
+        "kernel_id": r.kernel_id,
     }
     if r.sparkline is not None:
         out["sparkline"] = {

@@ -14,6 +14,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 
 from .handlers import routes
+from .lifecycle import HeartbeatReaper
 from .service import TrackerService
 
 log = logging.getLogger("jupyter_tracker.serve")
@@ -54,11 +55,24 @@ def make_app(service: TrackerService, *, allow_remote: bool) -> web.Application:
     return web.Application(routes("/", service), **settings)
 
 
-async def serve(service: TrackerService, ip: str, port: int) -> None:
-    """Serve until SIGINT or SIGTERM, then close the store."""
+async def serve(
+    service: TrackerService,
+    ip: str,
+    port: int,
+    *,
+    heartbeat_timeout: float = 120.0,
+    heartbeat_check_interval: float = 30.0,
+) -> None:
+    """Serve until SIGINT or SIGTERM, then close the store.
+
+    Meanwhile, running runs with no heartbeat for ``heartbeat_timeout`` seconds (0: never) are
+    marked aborted, checked every ``heartbeat_check_interval`` seconds.
+    """
     app = make_app(service, allow_remote=ip not in ("127.0.0.1", "localhost", "::1"))
     server = HTTPServer(app, max_body_size=16 * 1024**3, idle_connection_timeout=300)
     server.listen(port, address=ip)
+    reaper = HeartbeatReaper(service, heartbeat_timeout, heartbeat_check_interval, log)
+    reaper.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,5 +82,6 @@ async def serve(service: TrackerService, ip: str, port: int) -> None:
         await stop.wait()
     finally:
         server.stop()
+        await reaper.stop()
         await server.close_all_connections()
         service.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import datetime as dt
 from typing import BinaryIO
 
 from .blobs import BlobInfo, BlobStore
@@ -67,7 +68,9 @@ class TrackerStore(abc.ABC):
 
     # runs
     @abc.abstractmethod
-    def create_run(self, principal: Principal, new: NewRun) -> Run: ...
+    def create_run(self, principal: Principal, new: NewRun) -> tuple[Run, bool]:
+        """The new run and ``True``; or, when the project has a run with ``new.client_key``
+        already, that run as it is and ``False`` (even if two such calls race)."""
 
     @abc.abstractmethod
     def get_run(self, principal: Principal, run_id: str) -> Run: ...
@@ -78,6 +81,21 @@ class TrackerStore(abc.ABC):
     @abc.abstractmethod
     def apply_batch(self, principal: Principal, run_id: str, batch: Batch) -> BatchResult:
         """Apply everything in ``batch`` in one transaction, once per sequence number."""
+
+    # run lifecycle: these act for the server itself, not for a caller
+    @abc.abstractmethod
+    def abort_stale_runs(self, older_than: dt.datetime) -> list[str]:
+        """Abort every running run whose last heartbeat is before ``older_than``; their ids.
+
+        One UPDATE: safe to run from several servers at once, each run is reported once.
+        """
+
+    @abc.abstractmethod
+    def abort_kernel_runs(
+        self, kernel_id: str, created_before: dt.datetime | None = None
+    ) -> list[str]:
+        """Abort every running run of this Jupyter kernel (made before ``created_before``, if
+        given); their ids."""
 
     # series
     @abc.abstractmethod

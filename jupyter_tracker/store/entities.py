@@ -94,6 +94,8 @@ class Run:
     params: dict[str, ParamValue]
     properties: dict[str, str]
     tags: tuple[str, ...]
+    client_key: str | None = None
+    kernel_id: str | None = None
     metrics: dict[str, SeriesSummary] = field(default_factory=dict)
     sparkline: Sparkline | None = None
 

@@ -24,6 +24,10 @@ class NewRun:
     tags: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
     notebook_path: str | None = None
+    # A key of the client's making: a later creation with the same key in the same project
+    # returns the run the first one made, and changes nothing.
+    client_key: str | None = None
+    kernel_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,14 @@ class ProjectRow(Base):
 
 class RunRow(Base):
     __tablename__ = "runs"
-    __table_args__ = (UniqueConstraint("project_id", "number", name="uq_runs_project_number"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "number", name="uq_runs_project_number"),
+        # A unique index rather than a UNIQUE constraint: SQLite can add the index in place,
+        # while adding a constraint means rebuilding the table, and dropping the old ``runs``
+        # with foreign keys on would cascade-delete every param, tag and series. NULLs (runs
+        # made without a key) are distinct on both backends.
+        Index("uq_runs_project_client_key", "project_id", "client_key", unique=True),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
@@ -97,6 +104,10 @@ class RunRow(Base):
     exception: Mapped[str | None] = mapped_column(Text, nullable=True)
     notebook_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Chosen by the client, so that retrying a creation finds the run made the first time.
+    client_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The Jupyter kernel the run lives in; its shutdown or restart ends the run.
+    kernel_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class AppliedBatchRow(Base):

@@ -12,6 +12,8 @@ MAX_NAME = 255
 MAX_TEXT = 1 << 20
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(/[A-Za-z0-9][A-Za-z0-9._-]{0,63})?$")
 _RUN_ID = re.compile(r"^([A-Z][A-Z0-9]{0,15})-([1-9][0-9]{0,9})$")
+_CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_KERNEL_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 def project_name(value: object, field: str = "project") -> str:
@@ -28,6 +30,24 @@ def run_id(value: str) -> tuple[str, int]:
     if not m:
         raise Invalid(f"'{value[:40]}' is not a run id like SAN-42", field="run_id")
     return m.group(1), int(m.group(2))
+
+
+def client_key(value: object, field: str = "client_key") -> str | None:
+    """``None``, or 8 to 64 letters, digits, '_' or '-' (a uuid4 hex, say)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _CLIENT_KEY.fullmatch(value):
+        raise Invalid(f"{field} must be 8 to 64 letters, digits, '_' or '-'", field=field)
+    return value
+
+
+def kernel_id(value: object, field: str = "kernel_id") -> str | None:
+    """``None``, or a Jupyter kernel id: 1 to 64 letters, digits or '-'."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _KERNEL_ID.fullmatch(value):
+        raise Invalid(f"{field} must be 1 to 64 letters, digits or '-'", field=field)
+    return value
 
 
 def name(value: object, field: str, *, allow_empty: bool = False) -> str:

@@ -67,9 +67,10 @@ class RunsHandler(TrackerHandler):
             self.principal.user.name,
             self.service.default_project,
         )
-        run = await self.call(self.service.store.create_run, self.principal, new)
+        run, created = await self.call(self.service.store.create_run, self.principal, new)
         self.set_header("Location", self.request.path.rstrip("/") + "/" + run.id)
-        self.send_json(serialize.run(run), 201)
+        # 200: a run with this client_key existed already, and is returned as it is.
+        self.send_json(serialize.run(run), 201 if created else 200)
 
 
 class RunHandler(TrackerHandler):

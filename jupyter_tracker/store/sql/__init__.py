@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -114,10 +115,26 @@ class SqlTrackerStore(TrackerStore):
             return convert.project(projects.get_accessible(s, principal, name))
 
     # runs
-    def create_run(self, principal: Principal, new: NewRun) -> Run:
-        with self._write() as s:
-            project, row = runs.create(s, principal, new)
-            return runs.entities(s, [(project, row)])[0]
+    def create_run(self, principal: Principal, new: NewRun) -> tuple[Run, bool]:
+        runs.validate_new(new)
+        if new.client_key is None:
+            with self._write() as s:
+                return runs.entities(s, [runs.create(s, principal, new)])[0], True
+        try:
+            with self._write() as s:
+                found = runs.find_by_client_key(s, principal, new.project, new.client_key)
+                if found is not None:
+                    return runs.entities(s, [found])[0], False
+                return runs.entities(s, [runs.create(s, principal, new)])[0], True
+        except IntegrityError:
+            # Another request with this key won the race (PostgreSQL: our insert waited for
+            # its commit, then broke the unique index); its run is the one. Anything else is a
+            # real error.
+            with self._read() as s:
+                found = runs.find_by_client_key(s, principal, new.project, new.client_key)
+                if found is None:
+                    raise
+                return runs.entities(s, [found])[0], False
 
     def get_run(self, principal: Principal, run_id: str) -> Run:
         """The run with the summaries of all its numeric series."""
@@ -155,6 +172,16 @@ class SqlTrackerStore(TrackerStore):
             if batch.seq is None or not self._seq_applied(principal, run_id, batch.seq):
                 raise
             return BatchResult(run_id, batch.seq, applied=False, points=0)
+
+    def abort_stale_runs(self, older_than: dt.datetime) -> list[str]:
+        with self._write() as s:
+            return runs.abort_running(s, runs.stale(older_than))
+
+    def abort_kernel_runs(
+        self, kernel_id: str, created_before: dt.datetime | None = None
+    ) -> list[str]:
+        with self._write() as s:
+            return runs.abort_running(s, runs.of_kernel(kernel_id, created_before))
 
     def _seq_applied(self, principal: Principal, run_id: str, seq: int) -> bool:
         with self._read() as s:

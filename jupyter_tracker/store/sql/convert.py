@@ -19,6 +19,11 @@ def utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
     return utc(value) if value is not None else None
 
 
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """An aware datetime in UTC, as every time is stored; a naive one is taken to be UTC."""
+    return utc(value).astimezone(dt.timezone.utc)
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import validation
@@ -55,10 +56,28 @@ def find(
     return project, row
 
 
-def create(session: Session, principal: Principal, new: NewRun) -> tuple[ProjectRow, RunRow]:
-    project = projects.get_accessible(session, principal, new.project)
+def validate_new(new: NewRun) -> None:
+    """What ``create`` checks of ``new`` by itself, before it touches the database."""
     validation.name(new.name, "name", allow_empty=True)
     validation.text(new.description, "description", 100_000)
+    validation.client_key(new.client_key)
+    validation.kernel_id(new.kernel_id)
+
+
+def find_by_client_key(
+    session: Session, principal: Principal, project_name: str, key: str
+) -> tuple[ProjectRow, RunRow] | None:
+    project = projects.get_accessible(session, principal, project_name)
+    row = session.scalar(
+        select(RunRow).where(RunRow.project_id == project.id, RunRow.client_key == key)
+    )
+    return None if row is None else (project, row)
+
+
+def create(session: Session, principal: Principal, new: NewRun) -> tuple[ProjectRow, RunRow]:
+    """A new run; the caller has looked for one with ``new.client_key`` already."""
+    validate_new(new)
+    project = projects.get_accessible(session, principal, new.project)
     number = session.scalar(
         update(ProjectRow)
         .where(ProjectRow.id == project.id)
@@ -79,6 +98,8 @@ def create(session: Session, principal: Principal, new: NewRun) -> tuple[Project
         heartbeat_at=at,
         notebook_path=new.notebook_path,
         details=json_value(dict(new.details)),
+        client_key=new.client_key,
+        kernel_id=new.kernel_id,
     )
     session.add(row)
     session.flush()
@@ -193,8 +214,49 @@ def entities(
             params=dict(sorted(params[row.id].items())),
             properties=dict(sorted(props[row.id].items())),
             tags=tuple(tags[row.id]),
+            client_key=row.client_key,
+            kernel_id=row.kernel_id,
             metrics=(metrics or {}).get(row.id, {}),
             sparkline=(sparklines or {}).get(row.id),
         )
         for project, row in pairs
     ]
+
+
+def abort_running(session: Session, where: ColumnElement[bool]) -> list[str]:
+    """Mark every ``running`` run that matches ``where`` aborted, in one UPDATE; their ids.
+
+    The state test is part of the UPDATE, so among servers racing to abort the same runs (or a
+    batch that finishes one meanwhile) each run is aborted once and reported by one of them.
+    """
+    at = convert.now()
+    changed = session.execute(
+        update(RunRow)
+        .where(RunRow.state == "running", where)
+        .values(state="aborted", finished_at=at, updated_at=at)
+        .returning(RunRow.project_id, RunRow.number)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not changed:
+        return []
+    keys: dict[int, str] = {
+        project_id: key
+        for project_id, key in session.execute(
+            select(ProjectRow.id, ProjectRow.key).where(
+                ProjectRow.id.in_({project_id for project_id, _ in changed})
+            )
+        )
+    }
+    return [f"{key}-{number}" for key, number in sorted((keys[p], n) for p, n in changed)]
+
+
+def stale(older_than: dt.datetime) -> ColumnElement[bool]:
+    """Runs whose last heartbeat (or creation, if none) is before ``older_than``."""
+    return func.coalesce(RunRow.heartbeat_at, RunRow.created_at) < convert.as_utc(older_than)
+
+
+def of_kernel(kernel_id: str, created_before: dt.datetime | None) -> ColumnElement[bool]:
+    condition = RunRow.kernel_id == kernel_id
+    if created_before is not None:
+        condition = condition & (RunRow.created_at < convert.as_utc(created_before))
+    return condition
