@@ -218,8 +218,9 @@ class Experiment(RunReader):
         self._live_op(("remove_property", validate.name(key, "property name")))
 
     def append_tag(self, tag: str, *tags: str) -> None:
-        for t in (tag, *tags):
-            self._live_op(("add_tag", validate.name(t, "tag")))
+        # Every tag is checked before any is added: a bad one adds none of them.
+        for t in [validate.name(t, "tag") for t in (tag, *tags)]:
+            self._live_op(("add_tag", t))
 
     def remove_tag(self, tag: str) -> None:
         self._live_op(("remove_tag", validate.name(tag, "tag")))
