@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import shutil
 import sys
 import traceback as tb
 import uuid
@@ -128,7 +129,10 @@ class Project:
                 e,
             )
         except ApiError:
+            # Refused for good (token, project): the caller learns it now, and no journal is
+            # left for 'jupyter tracker sync' to create the run later.
             journal.close()
+            shutil.rmtree(journal.folder, ignore_errors=True)
             raise
         finally:
             self._api.timeout = timeout
