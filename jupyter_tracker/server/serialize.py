@@ -12,7 +12,9 @@ import numpy as np
 
 from ..store.entities import (
     ApiToken,
+    Checkpoint,
     ImagePoint,
+    NotebookSummary,
     Project,
     Run,
     RunPage,
@@ -97,6 +99,9 @@ def run(r: Run) -> dict[str, Any]:
         "metrics": {name: series(s) for name, s in r.metrics.items()},
         "client_key": r.client_key,
         "kernel_id": r.kernel_id,
+        "checkpoint": (
+            {"path": r.checkpoint[0], "number": r.checkpoint[1]} if r.checkpoint else None
+        ),
     }
     if r.sparkline is not None:
         out["sparkline"] = {
@@ -105,6 +110,29 @@ def run(r: Run) -> dict[str, Any]:
             "values": [number(v) for v in r.sparkline.values],
         }
     return out
+
+
+def checkpoint(c: Checkpoint) -> dict[str, Any]:
+    return {
+        "project": c.project,
+        "path": c.path,
+        "number": c.number,
+        "sha256": c.sha256,
+        "size": c.size,
+        "description": c.description,
+        "author": c.author,
+        "run_id": c.run_id,
+        "created_at": stamp(c.created_at),
+    }
+
+
+def notebook(n: NotebookSummary) -> dict[str, Any]:
+    return {
+        "project": n.project,
+        "path": n.path,
+        "checkpoints": n.checkpoints,
+        "last_saved_at": stamp(n.last_saved_at),
+    }
 
 
 def run_page(page: RunPage) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from .blobs import BlobInfo, BlobStore
 from .entities import (
     ApiToken,
     BatchResult,
+    Checkpoint,
     FileKind,
     ImagePoint,
+    NotebookSummary,
     Principal,
     Project,
     Run,
@@ -150,6 +152,31 @@ class TrackerStore(abc.ABC):
     def get_file(
         self, principal: Principal, run_id: str, kind: FileKind, path: str
     ) -> StoredFile: ...
+
+    # notebooks
+    @abc.abstractmethod
+    def create_checkpoint(
+        self,
+        principal: Principal,
+        project: str,
+        path: str,
+        notebook: bytes,
+        description: str = "",
+        run_id: str | None = None,
+    ) -> Checkpoint:
+        """Store the next checkpoint of a notebook; link ``run_id`` to it when given."""
+
+    @abc.abstractmethod
+    def list_notebooks(self, principal: Principal, project: str) -> list[NotebookSummary]: ...
+
+    @abc.abstractmethod
+    def list_checkpoints(self, principal: Principal, project: str, path: str) -> list[Checkpoint]:
+        """Newest first."""
+
+    @abc.abstractmethod
+    def get_checkpoint(
+        self, principal: Principal, project: str, path: str, number: int
+    ) -> Checkpoint: ...
 
     @abc.abstractmethod
     def get_image_blob(self, principal: Principal, run_id: str, sha256: str) -> str:

@@ -98,6 +98,31 @@ class Run:
     kernel_id: str | None = None
     metrics: dict[str, SeriesSummary] = field(default_factory=dict)
     sparkline: Sparkline | None = None
+    # (notebook path, checkpoint number) the run came from, if any
+    checkpoint: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A saved version of a notebook; ``run_id`` is the run it was saved for, if any."""
+
+    project: str
+    path: str
+    number: int
+    sha256: str
+    size: int
+    description: str
+    author: str
+    run_id: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class NotebookSummary:
+    project: str
+    path: str
+    checkpoints: int
+    last_saved_at: dt.datetime
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,9 @@ class RunRow(Base):
     client_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The Jupyter kernel the run lives in; its shutdown or restart ends the run.
     kernel_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # The notebook checkpoint the run came from. No foreign key: checkpoints name their run by
+    # id, and a cycle of keys between the two tables would make SQLite rebuilds cascade.
+    checkpoint_id: Mapped[int | None] = mapped_column(Id, nullable=True)
 
 
 class AppliedBatchRow(Base):
@@ -202,4 +205,34 @@ class FileRow(Base):
     path: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(_tz())
+
+
+class NotebookRow(Base):
+    """A notebook of a project, by its path; its content lives in numbered checkpoints."""
+
+    __tablename__ = "notebooks"
+    __table_args__ = (UniqueConstraint("project_id", "path", name="uq_notebooks_project_path"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[dt.datetime] = mapped_column(_tz())
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CheckpointRow(Base):
+    """One saved version of a notebook: a blob by sha256, numbered from 1."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (
+        UniqueConstraint("notebook_id", "number", name="uq_checkpoints_notebook_number"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    notebook_id: Mapped[int] = mapped_column(ForeignKey("notebooks.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(255))
+    run_label: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(_tz())

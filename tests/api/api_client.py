@@ -288,6 +288,12 @@ class Api:
         projects = assert_ok(await self.get("/projects"))["projects"]
         state["projects"] = projects
         for project in projects:
+            name = project["name"]
+            notebooks = assert_ok(await self.get("/notebooks", params={"project": name}))
+            for notebook in notebooks["notebooks"]:
+                params = {"project": name, "path": notebook["path"]}
+                listing = assert_ok(await self.get("/notebooks/checkpoints", params=params))
+                state[f"{name}:{notebook['path']}"] = listing["checkpoints"]
             page = assert_ok(
                 await self.get("/runs", params={"project": project["name"], "limit": 1000})
             )

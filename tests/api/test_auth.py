@@ -220,6 +220,27 @@ OPS = [
         params={"path": "s{unique}"},
     ),
     Op("GET", "/runs/{run}/source-files/content", "project", params={"path": "train.py"}),
+    Op("GET", "/notebooks", "project", params={"project": "{project}"}),
+    Op(
+        "GET",
+        "/notebooks/checkpoints",
+        "project",
+        params={"project": "{project}", "path": "analysis.ipynb"},
+    ),
+    Op(
+        "POST",
+        "/notebooks/checkpoints",
+        "project",
+        201,
+        body=b'{"cells": [], "nbformat": 4}',
+        params={"project": "{project}", "path": "n{unique}.ipynb"},
+    ),
+    Op(
+        "GET",
+        "/notebooks/checkpoints/content",
+        "project",
+        params={"project": "{project}", "path": "analysis.ipynb", "number": "1"},
+    ),
     Op("GET", "/tokens", "any"),
     Op("POST", "/tokens", "project", 201, data={"name": "n", "projects": ["{project}"]}),
     Op("DELETE", "/tokens/{token_id}", "project"),
@@ -252,6 +273,13 @@ async def build_world(api: Api) -> World:
         assert_ok(await api.upload(rid, "model.bin", b"weights " + project.encode()), 201)
         assert_ok(await api.upload(rid, "train.py", b"print(1)", kind="source-files"), 201)
         runs[project] = rid
+        checkpoint = await api.request(
+            "POST",
+            "/notebooks/checkpoints",
+            body=b'{"cells": [], "nbformat": 4}',
+            params={"project": project, "path": "analysis.ipynb", "run_id": rid},
+        )
+        assert_ok(checkpoint, 201)
         entries = assert_ok(await api.get(f"/runs/{rid}/entries", params={"name": "samples"}))
         shas[project] = entries["entries"][0]["sha256"]
     tokens = {

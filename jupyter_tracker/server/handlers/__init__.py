@@ -10,6 +10,7 @@ from jupyter_server.utils import url_path_join
 from ..service import TrackerService
 from .files import FileContentHandler, FilesHandler, ImageHandler
 from .meta import MeHandler, OpenAPIHandler
+from .notebooks import CheckpointContentHandler, CheckpointsHandler, NotebooksHandler
 from .runs import BatchHandler, ProjectHandler, ProjectsHandler, RunHandler, RunsHandler
 from .series import EntriesHandler, PointsHandler, SeriesListHandler
 from .tokens import TokenHandler, TokensHandler
@@ -39,6 +40,9 @@ ROUTE_TABLE: list[tuple[str, Any, dict[str, Any]]] = [
     ("/runs/{run_id}/artifacts/content", FileContentHandler, {"kind": "artifact"}),
     ("/runs/{run_id}/source-files", FilesHandler, {"kind": "source"}),
     ("/runs/{run_id}/source-files/content", FileContentHandler, {"kind": "source"}),
+    ("/notebooks", NotebooksHandler, {}),
+    ("/notebooks/checkpoints", CheckpointsHandler, {}),
+    ("/notebooks/checkpoints/content", CheckpointContentHandler, {}),
     ("/tokens", TokensHandler, {}),
     ("/tokens/{token_id}", TokenHandler, {}),
 ]

@@ -17,8 +17,10 @@ from ..engine import Engines, make_engines
 from ..entities import (
     ApiToken,
     BatchResult,
+    Checkpoint,
     FileKind,
     ImagePoint,
+    NotebookSummary,
     Principal,
     Project,
     Run,
@@ -28,12 +30,12 @@ from ..entities import (
     TextPoint,
     User,
 )
-from ..errors import NotFound
+from ..errors import Invalid, NotFound
 from ..inputs import Batch, NewRun, RunQuery
 from ..migrate import upgrade
 from ..models import AppliedBatchRow, SeriesRow
 from ..series_codec import Downsampled, PointArrays
-from . import accounts, convert, files, projects, run_query, runs, series
+from . import accounts, convert, files, notebooks, projects, run_query, runs, series
 
 DEFAULT_PROJECT = "sandbox"
 T = TypeVar("T")
@@ -259,6 +261,37 @@ class SqlTrackerStore(TrackerStore):
         with self._read() as s:
             _, row = runs.find(s, principal, run_id)
             return files.get(s, row.id, run_id, kind, path)
+
+    # notebooks
+    def create_checkpoint(
+        self,
+        principal: Principal,
+        project: str,
+        path: str,
+        notebook: bytes,
+        description: str = "",
+        run_id: str | None = None,
+    ) -> Checkpoint:
+        blob = self.blobs.put(notebook)
+        with self._write() as s:
+            run = runs.find(s, principal, run_id, for_update=True) if run_id else None
+            if run is not None and run[0].name != project:
+                raise Invalid(f"run {run_id} is not in project '{project}'", field="run_id")
+            return notebooks.create(s, principal, project, path, blob, description, run)
+
+    def list_notebooks(self, principal: Principal, project: str) -> list[NotebookSummary]:
+        with self._read() as s:
+            return notebooks.list_notebooks(s, principal, project)
+
+    def list_checkpoints(self, principal: Principal, project: str, path: str) -> list[Checkpoint]:
+        with self._read() as s:
+            return notebooks.list_checkpoints(s, principal, project, path)
+
+    def get_checkpoint(
+        self, principal: Principal, project: str, path: str, number: int
+    ) -> Checkpoint:
+        with self._read() as s:
+            return notebooks.get(s, principal, project, path, number)
 
     def get_image_blob(self, principal: Principal, run_id: str, sha256: str) -> str:
         with self._read() as s:

@@ -15,7 +15,7 @@ from .. import validation
 from ..entities import ParamValue, Principal, Run, SeriesSummary, Sparkline
 from ..errors import Conflict, Invalid, NotFound
 from ..inputs import Batch, NewRun
-from ..models import ParamRow, ProjectRow, PropertyRow, RunRow, TagRow
+from ..models import CheckpointRow, NotebookRow, ParamRow, ProjectRow, PropertyRow, RunRow, TagRow
 from . import convert, projects
 
 TERMINAL_STATES = frozenset({"succeeded", "failed", "aborted"})
@@ -195,6 +195,7 @@ def entities(
             props[q.run_id][q.key] = q.value
         for t in session.scalars(select(TagRow).where(TagRow.run_id.in_(ids)).order_by(TagRow.tag)):
             tags[t.run_id].append(t.tag)
+    checkpoints = _checkpoints(session, [row.checkpoint_id for _, row in pairs])
     return [
         Run(
             id=run_id(project, row),
@@ -218,6 +219,7 @@ def entities(
             kernel_id=row.kernel_id,
             metrics=(metrics or {}).get(row.id, {}),
             sparkline=(sparklines or {}).get(row.id),
+            checkpoint=checkpoints.get(row.checkpoint_id) if row.checkpoint_id else None,
         )
         for project, row in pairs
     ]
@@ -260,3 +262,16 @@ def of_kernel(kernel_id: str, created_before: dt.datetime | None) -> ColumnEleme
     if created_before is not None:
         condition = condition & (RunRow.created_at < convert.as_utc(created_before))
     return condition
+
+
+def _checkpoints(session: Session, ids: list[int | None]) -> dict[int, tuple[str, int]]:
+    """(notebook path, number) of each checkpoint id, in one query."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(CheckpointRow.id, NotebookRow.path, CheckpointRow.number)
+        .join(NotebookRow, NotebookRow.id == CheckpointRow.notebook_id)
+        .where(CheckpointRow.id.in_(wanted))
+    )
+    return {cid: (path, number) for cid, path, number in rows}
