@@ -4,6 +4,7 @@ and a failed state on an uncaught exception. Each part can be turned off."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import traceback as tb
@@ -124,9 +125,25 @@ class Capture:
                 candidates = [path, Path.cwd() / path.name]
                 found = next((p for p in candidates if p.is_file()), None)
                 if found is not None:
-                    experiment._upload(str(found), found.name, "source")
+                    # Saved by the server as the notebook's next checkpoint, linked to the run.
+                    name = notebook_name(path)
+                    experiment._ops.append(("file", "checkpoint", name, str(found.resolve())))
         except Exception:
             log.debug("could not collect source files", exc_info=True)
+
+
+def notebook_name(path: Path) -> str:
+    """The notebook's path as Jupyter's contents API names it: relative to the server's root
+    (which the server tells its kernels), else just the file name."""
+    if not path.is_absolute():
+        return path.as_posix()
+    root = os.environ.get("JUPYTER_TRACKER_ROOT_DIR")
+    if root:
+        try:
+            return path.resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.name
 
 
 def _sample_logger(experiment: Experiment) -> Callable[[dict[str, float], float], None]:

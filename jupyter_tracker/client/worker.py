@@ -43,7 +43,9 @@ class RunLink:
     def __init__(self, journal: Journal, api: ApiClient | None) -> None:
         self.journal = journal
         self.api = api
-        self.run_id: str | None = journal.read_meta().get("run_id")
+        meta = journal.read_meta()
+        self.run_id: str | None = meta.get("run_id")
+        self.project: str | None = meta.get("project")
 
     def ensure(self) -> str:
         """The run id, creating the run first (idempotently) if it is not known yet."""
@@ -64,6 +66,23 @@ def send_record(api: ApiClient, run_id: str, record: Record) -> None:
         api.request("POST", api.path("runs", run_id, "batches"), record.payload)
         return
     info = record.file_info()
+    if info["kind"] == "checkpoint":
+        with Path(info["source"]).open("rb") as f:
+            notebook = f.read()
+        project = info.get("project")
+        api.request(
+            "POST",
+            api.path(
+                "notebooks",
+                "checkpoints",
+                project=project,
+                path=info["path"],
+                run_id=run_id,
+                description="saved with the run",
+            ),
+            notebook,
+        )
+        return
     segment = "artifacts" if info["kind"] == "artifact" else "source-files"
     with Path(info["source"]).open("rb") as f:
         api.request(
@@ -152,6 +171,8 @@ class Worker(threading.Thread):
             self.journal.append(BATCH, payload)
             self.unsent.append(Record(seq, BATCH, payload))
         for info in drained.files:
+            if info["kind"] == "checkpoint":
+                info["project"] = self.link.project
             payload = json.dumps(info).encode()
             seq = self.journal.append(FILE, payload)
             self.unsent.append(Record(seq, FILE, payload))

@@ -141,6 +141,8 @@ class TrackerExtension(ExtensionApp):
         os.environ["JUPYTER_TRACKER_API_TOKEN"] = secret
         assert self.serverapp is not None
         os.environ["JUPYTER_TRACKER_URL"] = self.serverapp.connection_url
+        # Notebook paths are named relative to this, as in Jupyter's contents API.
+        os.environ["JUPYTER_TRACKER_ROOT_DIR"] = str(self.serverapp.root_dir)
         if "JUPYTER_TRACKER_PROJECT" not in os.environ:
             os.environ["JUPYTER_TRACKER_PROJECT"] = self.default_project
 
