@@ -99,10 +99,7 @@ class Experiment(RunReader):
             value = y
         if type(value) is not float and type(value) is not int:
             value = validate.number(log_name, "y", value)
-        if timestamp is None:
-            timestamp = _time()
-        elif type(timestamp) is not float:
-            timestamp = validate.number(log_name, "timestamp", timestamp)
+        timestamp = _time() if timestamp is None else validate.timestamp(log_name, timestamp)
         series.points.append((step, value, timestamp))
         series.last = step
 
@@ -133,7 +130,7 @@ class Experiment(RunReader):
         else:
             step = validate.step(log_name, x, series.last)
             value = validate.text(log_name, y)
-        stamp = _time() if timestamp is None else validate.number(log_name, "timestamp", timestamp)
+        stamp = _time() if timestamp is None else validate.timestamp(log_name, timestamp)
         series.points.append((step, value, stamp))
         series.last = step
 
@@ -156,7 +153,7 @@ class Experiment(RunReader):
             step = validate.step(log_name, x, _NO_STEP)
             image = y
         data, content_type = to_image_bytes(log_name, image)
-        stamp = _time() if timestamp is None else validate.number(log_name, "timestamp", timestamp)
+        stamp = _time() if timestamp is None else validate.timestamp(log_name, timestamp)
         self._ops.append(
             (
                 "image",

@@ -31,6 +31,14 @@ def number(series: str, label: str, value: Any) -> float:
     return float(value)
 
 
+def timestamp(series: str, value: Any) -> float:
+    """Unix seconds; the tracker refuses a batch holding a non-finite one."""
+    stamp = number(series, "timestamp", value)
+    if not math.isfinite(stamp):
+        raise ValueError(f"series '{series}': timestamp must be finite, not {stamp}")
+    return stamp
+
+
 def step(series: str, value: Any, last: float) -> float:
     x = number(series, "x", value)
     if not math.isfinite(x):
