@@ -113,6 +113,10 @@ class Worker(threading.Thread):
         self._failures = 0
         self.last_error: str | None = None
         self.stuck = False
+        # The journal is written by this thread, and by stop() while this thread waits on
+        # the server; never held across a request.
+        self._journal_lock = threading.Lock()
+        self._closed = False
 
     # called from the user's thread
     def flush(self, timeout: float) -> Delivery:
@@ -129,13 +133,28 @@ class Worker(threading.Thread):
                 if left <= 0:
                     break
                 self._cond.wait(min(left, 0.05))
-            return Delivery(len(self.unsent), self.last_error)
+            pending = len(self.unsent)
+            error = self.last_error
+            if pending and error is None:
+                error = f"no answer from the server within {timeout:g} s"
+            return Delivery(pending, error)
 
     def stop(self, timeout: float) -> Delivery:
+        """Flush, then end the thread; returns within ``timeout`` even if the server hangs,
+        with everything logged in the journal by then."""
+        deadline = time.monotonic() + timeout
         delivery = self.flush(timeout)
         self._stopping.set()
         self._wake.set()
-        self.join(timeout=5.0)
+        self.join(timeout=max(0.0, deadline - time.monotonic()))
+        if not delivery.ok and self.is_alive():
+            # Still inside a request: journal what the buffers hold from here, so that the
+            # process may end now and 'jupyter tracker sync' still finds all of it.
+            with self._journal_lock:
+                if not self._closed:
+                    self._journal_buffers(heartbeat=False)
+                    self.journal.sync()
+            delivery = Delivery(len(self.unsent), delivery.error)
         return delivery
 
     # the thread
@@ -146,7 +165,9 @@ class Worker(threading.Thread):
             self._guarded(self._cycle)
             if self._stopping.is_set():
                 break
-        self._guarded(self.journal.close)
+        with self._journal_lock:
+            self._closed = True
+            self._guarded(self.journal.close)
         if self.link.api is not None:
             # This thread's keep-alive connection: nothing else can close it.
             self._guarded(self.link.api.close)
@@ -161,10 +182,24 @@ class Worker(threading.Thread):
     def _cycle(self) -> None:
         with self._cond:
             ticket = self._requested
-        drained = self.buffers.drain()
         now = time.monotonic()
         heartbeat_due = self.link.api is not None and now - self._last_sent > HEARTBEAT_INTERVAL
-        if drained.body or heartbeat_due:
+        with self._journal_lock:
+            self._journal_buffers(heartbeat_due)
+            if ticket > self._done or now - self._last_fsync >= FSYNC_INTERVAL:
+                self.journal.sync()
+                self._last_fsync = now
+        if self.unsent and now >= self._retry_at and not self.stuck:
+            self._send_all()
+        if not self.unsent or self.stuck or self.link.api is None:
+            with self._cond:
+                self._done = max(self._done, ticket)
+                self._cond.notify_all()
+
+    def _journal_buffers(self, heartbeat: bool) -> None:
+        """Move what the buffers hold into the journal and the send queue (lock held)."""
+        drained = self.buffers.drain()
+        if drained.body or heartbeat:
             body = {**drained.body, "heartbeat": True}
             seq = self.journal.last_seq + 1
             payload = json.dumps({**body, "seq": seq}, separators=(",", ":")).encode()
@@ -176,15 +211,6 @@ class Worker(threading.Thread):
             payload = json.dumps(info).encode()
             seq = self.journal.append(FILE, payload)
             self.unsent.append(Record(seq, FILE, payload))
-        if ticket > self._done or now - self._last_fsync >= FSYNC_INTERVAL:
-            self.journal.sync()
-            self._last_fsync = now
-        if self.unsent and now >= self._retry_at and not self.stuck:
-            self._send_all()
-        if not self.unsent or self.stuck or self.link.api is None:
-            with self._cond:
-                self._done = max(self._done, ticket)
-                self._cond.notify_all()
 
     def _send_all(self) -> None:
         try:
@@ -200,7 +226,8 @@ class Worker(threading.Thread):
                     log.warning("jupyter_tracker: a batch was refused: %s", e.message)
                     self.last_error = e.message
                 self.unsent.popleft()
-                self.journal.ack(record.seq)
+                with self._journal_lock:
+                    self.journal.ack(record.seq)
                 self._last_sent = time.monotonic()
             self._failures = 0
             self.last_error = None
