@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from . import validate
 from .capture import environment
 from .capture.hardware import HardwareMonitor
 from .capture.streams import StreamCapture
@@ -41,7 +42,7 @@ class _LineLogger:
 
     def _log(self, channel: str, line: str) -> None:
         try:
-            self.experiment.log_text(channel, line.replace("\x00", ""))
+            self.experiment.log_text(channel, validate.safe_text(line))
         except Exception:
             log.debug("could not log a line of %s", channel, exc_info=True)
 

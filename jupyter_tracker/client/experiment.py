@@ -152,6 +152,10 @@ class Experiment(RunReader):
         if y is not None:
             step = validate.step(log_name, x, _NO_STEP)
             image = y
+        if image_name is not None:
+            validate.string(image_name, "image_name", validate.MAX_NAME)
+        if description is not None:
+            validate.string(description, "description", validate.MAX_DESCRIPTION)
         data, content_type = to_image_bytes(log_name, image)
         stamp = _time() if timestamp is None else validate.timestamp(log_name, timestamp)
         self._ops.append(
@@ -176,7 +180,7 @@ class Experiment(RunReader):
         if self._stopped:
             raise RuntimeError(f"experiment {self.id} is not running; log to a new one")
         if destination is not None:
-            validate.name(destination, "destination")
+            validate.file_path(destination, "destination")
         if isinstance(artifact, str | os.PathLike):
             path = Path(artifact)
             if path.is_dir():
@@ -209,7 +213,8 @@ class Experiment(RunReader):
 
     # properties, tags, state
     def set_property(self, key: str, value: Any) -> None:
-        self._live_op(("set_property", validate.name(key, "property name"), str(value)))
+        key = validate.name(key, "property name")
+        self._live_op(("set_property", key, validate.property_value(key, value)))
 
     def remove_property(self, key: str) -> None:
         self._live_op(("remove_property", validate.name(key, "property name")))
@@ -241,6 +246,8 @@ class Experiment(RunReader):
         return self._finish(state, traceback, timeout)
 
     def _finish(self, state: str, traceback: str | None, timeout: float) -> Delivery:
+        if traceback is not None:
+            traceback = validate.safe_text(traceback)  # the server takes what is left of it
         for hook in reversed(self._stop_hooks):
             try:
                 hook()

@@ -60,6 +60,8 @@ class Project:
         notebook_path: str | None = None,
     ) -> Experiment:
         """Start a run; logging calls return at once and a background thread delivers."""
+        if description is not None:
+            validate.string(description, "description", validate.MAX_DESCRIPTION)
         body: dict[str, Any] = {
             "project": self.name,
             "name": validate.name(name, "name") if name is not None else "Untitled",
@@ -69,8 +71,6 @@ class Project:
             "tags": validate.tags(tags),
             "client_key": uuid.uuid4().hex,
         }
-        if description is not None and not isinstance(description, str):
-            raise TypeError("description must be a string")
         from .capture_setup import Capture
 
         capture = Capture(

@@ -7,8 +7,24 @@ import numbers
 import re
 from typing import Any
 
+# What the tracker takes; a batch holding anything beyond is refused whole, so every string
+# is checked here, where the caller still learns of it.
 MAX_NAME = 255
+MAX_TEXT = 1 << 20  # characters of a text point or of an exception
+MAX_PROPERTY = 100_000
+MAX_PARAM_TEXT = 10_000
+MAX_DESCRIPTION = 100_000
+MAX_PATH = 1024
 _CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def _unicode(value: str, what: str) -> None:
+    """Refuse lone surrogates (from bytes decoded with ``surrogateescape``, say): they have no
+    UTF-8 form, so no server can store them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} is not valid Unicode: it holds a lone surrogate") from None
 
 
 def name(value: Any, what: str) -> str:
@@ -18,6 +34,53 @@ def name(value: Any, what: str) -> str:
         raise ValueError(f"{what} must not be empty")
     if len(value) > MAX_NAME or _CONTROL.search(value):
         raise ValueError(f"{what} {value[:40]!r} is too long or has control characters")
+    _unicode(value, f"{what} {value[:40]!r}")
+    return value
+
+
+def string(value: Any, what: str, limit: int) -> str:
+    """Free text (a property value, a description): no NUL, valid Unicode, within ``limit``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, not {type(value).__name__}")
+    if "\x00" in value:
+        raise ValueError(f"{what} must not contain NUL characters")
+    if len(value) > limit:
+        raise ValueError(f"{what} is longer than {limit} characters")
+    _unicode(value, what)
+    return value
+
+
+def safe_text(value: Any, limit: int = MAX_TEXT) -> str:
+    """Text that must get through as well as it can (a traceback, a captured line): NUL
+    dropped, lone surrogates replaced, and cut in the middle to at most ``limit``."""
+    text = value if isinstance(value, str) else str(value)
+    text = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if len(text) <= limit:
+        return text
+    keep = limit - 100
+    head = keep // 2
+    marker = f"\n[... {len(text) - keep} characters cut ...]\n"
+    return text[:head] + marker + text[len(text) - (keep - head) :]
+
+
+def file_path(value: Any, what: str) -> str:
+    """Where a file goes in the run: a relative POSIX path, as the tracker stores it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, not {type(value).__name__}")
+    parts = value.split("/")
+    if (
+        not value
+        or len(value) > MAX_PATH
+        or value.startswith("/")
+        or "\\" in value
+        or _CONTROL.search(value)
+        or any(p in ("", ".", "..") for p in parts)
+    ):
+        raise ValueError(
+            f"{what} {value[:40]!r} must be a relative path like 'dir/file.txt' without"
+            " '.', '..' or empty parts, backslashes or control characters"
+        )
+    _unicode(value, f"{what} {value[:40]!r}")
     return value
 
 
@@ -53,11 +116,16 @@ def text(series: str, value: Any) -> str:
         raise TypeError(f"series '{series}': y must be a string, not {type(value).__name__}")
     if "\x00" in value:
         raise ValueError(f"series '{series}': text must not contain NUL characters")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"series '{series}': text is longer than {MAX_TEXT} characters")
+    _unicode(value, f"series '{series}': text")
     return value
 
 
 def param(key: str, value: Any) -> bool | int | float | str | None:
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, str):
+        return string(value, f"parameter '{key}'", MAX_PARAM_TEXT)
+    if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, numbers.Integral):
         return int(value)
@@ -83,7 +151,12 @@ def properties(values: Any) -> dict[str, str]:
         return {}
     if not isinstance(values, dict):
         raise TypeError(f"properties must be a dict, not {type(values).__name__}")
-    return {name(k, "property name"): str(v) for k, v in values.items()}
+    return {name(k, "property name"): property_value(k, v) for k, v in values.items()}
+
+
+def property_value(key: str, value: Any) -> str:
+    """Properties are text: other values are stored as ``str(value)``."""
+    return string(str(value), f"property '{key}'", MAX_PROPERTY)
 
 
 def tags(values: Any) -> list[str]:
