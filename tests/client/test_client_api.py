@@ -389,6 +389,31 @@ async def test_stop_with_a_traceback_marks_the_run_failed(tracker_server: Tracke
     assert (await tracker_server.points(run_id, "loss"))["values"] == [1.0]
 
 
+async def test_a_traceback_the_tracker_could_not_store_as_it_is_still_fails_the_run(
+    tracker_server: TrackerServer,
+) -> None:
+    # Given a traceback far too long, with NUL and a lone surrogate in it
+    head, tail = "Traceback (most recent call last):\n", "ValueError: at the very end"
+    text = head + "  frame\x00 \udcff\n" * 200_000 + tail
+
+    def scenario() -> tuple[str, tracker.Delivery]:
+        exp = start(tracker_server)
+        exp.log_metric("loss", 1.0)
+        return exp.id, exp.stop(text)
+
+    run_id, delivery = await tracker_server.client(scenario)
+    # Then the run is failed, with as much of it as the tracker takes: its start and its end
+    assert delivery.ok
+    run = await tracker_server.get(f"runs/{run_id}")
+    assert run["state"] == "failed"
+    stored = run["exception"]
+    assert stored.startswith(head) and stored.endswith(tail)
+    assert "characters cut" in stored
+    assert len(stored) <= 1 << 20
+    assert "\x00" not in stored
+    assert (await tracker_server.points(run_id, "loss"))["values"] == [1.0]
+
+
 async def test_an_exception_in_a_with_block_fails_the_run_and_propagates(
     tracker_server: TrackerServer,
 ) -> None:

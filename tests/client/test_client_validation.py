@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import jupyter_tracker as tracker
+from jupyter_tracker.client.validate import MAX_TEXT
 
 if TYPE_CHECKING:
     from conftest import ClientDirs, TrackerServer
@@ -91,6 +92,23 @@ async def test_bad_values_are_refused_at_the_call_naming_the_series(
         refused(exp.append_tag, TypeError, "tag", ["a", "b"])
         refused(exp.append_tag, ValueError, "tag", "good", "")
         refused(exp.log_metrics, TypeError, "metrics", [("loss", 1.0)])
+        # strings the tracker cannot store would have it refuse the whole batch
+        refused(exp.log_text, ValueError, "'notes'", "notes", "x" * (MAX_TEXT + 1))
+        refused(exp.log_text, ValueError, "'notes'", "notes", "lone \ud800 surrogate")
+        refused(exp.log_metric, ValueError, "log_name", "loss\udcff", 1.0)
+        refused(exp.set_property, ValueError, "property 'k'", "k", "a\x00b")
+        refused(exp.set_property, ValueError, "property 'k'", "k", "\ud800")
+        refused(exp.set_property, ValueError, "property 'k'", "k", "v" * 100_001)
+        refused(exp.append_tag, ValueError, "tag", "t\ud800")
+        refused(exp.log_image, TypeError, "image_name", "img", pixels, image_name=5)
+        refused(exp.log_image, ValueError, "image_name", "img", pixels, image_name="a\x00")
+        refused(exp.log_image, ValueError, "image_name", "img", pixels, image_name="n" * 256)
+        refused(exp.log_image, ValueError, "description", "img", pixels, description="\ud800")
+        present = tmp_path / "present.txt"
+        present.write_text("x")
+        for destination in ("../up.txt", "/abs.txt", "a\\b.txt", "a//b", "./a", "", "a\tb"):
+            refused(exp.log_artifact, ValueError, "destination", present, destination)
+        refused(exp.log_artifact, ValueError, "destination", tmp_path, "../folder")
         # a dict with one bad value or a step too low logs none of it
         refused(exp.log_metrics, TypeError, "'b'", {"a": 1.0, "b": "2"})
         refused(exp.log_metrics, ValueError, "'loss'", {"a": 1.0, "loss": 0.1}, step=3)
@@ -128,6 +146,14 @@ async def test_bad_values_are_refused_at_the_call_naming_the_series(
         ({"tags": ["ok", 7]}, TypeError, "tag"),
         ({"name": 5}, TypeError, "name"),
         ({"description": 5}, TypeError, "description"),
+        ({"description": "d" * 100_001}, ValueError, "description"),
+        ({"description": "\ud800"}, ValueError, "description"),
+        ({"name": "run\ud800"}, ValueError, "name"),
+        ({"params": {"s": "a\x00b"}}, ValueError, "parameter 's'"),
+        ({"params": {"s": "\udcff"}}, ValueError, "parameter 's'"),
+        ({"params": {"s": "p" * 10_001}}, ValueError, "parameter 's'"),
+        ({"properties": {"k": "v" * 100_001}}, ValueError, "property 'k'"),
+        ({"properties": {"k": "\x00"}}, ValueError, "property 'k'"),
     ],
 )
 async def test_bad_create_experiment_arguments_create_no_run(
