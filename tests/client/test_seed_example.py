@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ async def run_in_kernel(server: TrackerServer, *cells: str) -> list[str]:
     """Start a kernel through the server, run each cell (all must succeed), shut it down; the
     stdout of each cell."""
     km = server.serverapp.kernel_manager
-    kernel_id = await km.start_kernel()
+    # As for a notebook at the top of the server's root: the kernel works in that folder
+    kernel_id = await km.start_kernel(path="")
     outputs: list[str] = []
     try:
         client = km.get_kernel(kernel_id).client()
@@ -114,7 +116,7 @@ def tagged_line(output: str, tag: str) -> str:
 
 
 async def test_the_seed_example_runs_in_a_kernel_with_no_setup_and_reads_back(
-    tracker_server: TrackerServer,
+    tracker_server: TrackerServer, jp_root_dir: Path
 ) -> None:
     # Given a server with the extension, whose kernels find the tracker by themselves
     # When a kernel it starts runs the seed example, then reads its runs back
@@ -123,6 +125,7 @@ async def test_the_seed_example_runs_in_a_kernel_with_no_setup_and_reads_back(
     )
     seed_id, with_id = tagged_line(run_out, "IDS").split()
     seen = json.loads(tagged_line(read_out, "RESULT"))
+    assert (jp_root_dir / "model.txt").read_text() == "weights: 1 2 3\n"
     # The user still saw the output of their cell
     assert f"training finished after {EPOCHS} epochs" in run_out
 
