@@ -178,7 +178,7 @@ def _sync(args: argparse.Namespace) -> int:
 
     settings = resolve(mode="offline")
     root = Path(args.journal_dir) if args.journal_dir else None
-    report = sync_all(args.url or settings.url, settings.api_token, root)
+    report = sync_all(args.url, settings.api_token, root)
     print(
         f"synced {report.synced} run(s), {report.records} record(s);"
         f" {report.in_use} in use by a running process; {report.failed} failed"
