@@ -888,7 +888,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-others", action="store_true", help="only our client")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of each call form (median and best)"
+        "--repeat", type=int, default=5, help="runs of each call form (median and best)"
     )
     parser.add_argument(
         "--others-repeat", type=int, default=1, help="runs of each other tool (median)"
