@@ -183,7 +183,13 @@ class Worker(threading.Thread):
         with self._cond:
             ticket = self._requested
         now = time.monotonic()
-        heartbeat_due = self.link.api is not None and now - self._last_sent > HEARTBEAT_INTERVAL
+        # A heartbeat-only batch is due when nothing else is on its way: every batch counts as
+        # a heartbeat, and while the server does not answer one more would only pile up.
+        heartbeat_due = (
+            self.link.api is not None
+            and not self.unsent
+            and now - self._last_sent > HEARTBEAT_INTERVAL
+        )
         with self._journal_lock:
             self._journal_buffers(heartbeat_due)
             if ticket > self._done or now - self._last_fsync >= FSYNC_INTERVAL:
