@@ -260,3 +260,69 @@ async def test_an_offline_run_can_name_its_tracker_for_the_later_sync(
     (run,) = await tracker_server.runs()
     assert run["name"] == "named"
     assert (await tracker_server.points(run["id"], "loss"))["values"] == [1.0]
+
+
+def closed_port() -> int:
+    """A local port nothing listens on."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def open_journal(folder: Path, timeout: float = 10.0) -> Any:
+    """The journal, once the run's delivery thread (which may outlive a stop that timed out
+    by one cycle) has let go of it."""
+    import time
+
+    from jupyter_tracker.client.journal import Journal, JournalLocked
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return Journal(folder)
+        except JournalLocked:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+async def test_a_run_cut_off_from_its_tracker_journals_what_it_logs_and_no_more(
+    tracker_server: TrackerServer,
+    client_dirs: ClientDirs,
+    artifact: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jupyter_tracker.client import worker
+
+    # Given a run whose tracker is away the whole time, with frequent heartbeats due
+    monkeypatch.setattr(worker, "HEARTBEAT_INTERVAL", 0.2)
+    away = f"http://127.0.0.1:{closed_port()}/"
+
+    def cut_off() -> tracker.Delivery:
+        exp = tracker.init(url=away, api_token=tracker_server.token).create_experiment(
+            name="cut off", **QUIET
+        )
+        log_a_run(exp, artifact)
+        import time
+
+        time.sleep(2.0)  # ten heartbeat intervals with nothing to send
+        return exp.stop(timeout=0.5)
+
+    delivery = await tracker_server.client(cut_off)
+    assert not delivery.ok
+    # Then its journal holds what it logged, not a heartbeat per interval
+    (folder,) = client_dirs.journal_folders()
+    journal = await tracker_server.client(open_journal, folder)
+    try:
+        records = journal.pending()
+    finally:
+        journal.close()
+    assert 2 <= len(records) <= 5, [r.payload[:80] for r in records]
+    # And sync takes all of it to the tracker that is there now
+    code, output = await sync(tracker_server, "--url", tracker_server.url)
+    assert code == 0, output
+    (run,) = await tracker_server.runs()
+    await assert_run_has_everything(tracker_server, run["id"])
