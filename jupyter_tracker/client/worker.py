@@ -112,6 +112,8 @@ class Worker(threading.Thread):
         self._retry_at = 0.0
         self._failures = 0
         self.last_error: str | None = None
+        self.refused = 0
+        self.last_refusal = ""
         self.stuck = False
         # The journal is written by this thread, and by stop() while this thread waits on
         # the server; never held across a request.
@@ -230,13 +232,19 @@ class Worker(threading.Thread):
                         raise
                     # The server refuses this record for good: keep going without it.
                     log.warning("jupyter_tracker: a batch was refused: %s", e.message)
-                    self.last_error = e.message
+                    self.refused += 1
+                    self.last_refusal = e.message
                 self.unsent.popleft()
                 with self._journal_lock:
                     self.journal.ack(record.seq)
                 self._last_sent = time.monotonic()
             self._failures = 0
-            self.last_error = None
+            # A refusal stays visible: flush() and stop() report it after delivery too.
+            self.last_error = (
+                f"{self.refused} batch(es) refused by the server, last: {self.last_refusal}"
+                if self.refused
+                else None
+            )
         except TransportError as e:
             self._failures += 1
             backoff = min(MAX_BACKOFF, 0.25 * 2 ** min(self._failures, 10))

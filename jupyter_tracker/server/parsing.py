@@ -247,7 +247,9 @@ def image(item: dict[str, Any], i: int, sha256: str, now: float) -> ImageAppend:
         timestamp=_finite_number(item.get("timestamp", now), f"{field}.timestamp"),
         sha256=sha256,
         content_type=item.get("content_type", "image/png"),
-        image_name=_opt_str(item.get("image_name"), f"{field}.image_name") or "",
+        image_name=validation.name(
+            item.get("image_name") or "", f"{field}.image_name", allow_empty=True
+        ),
         description=_opt_str(item.get("description"), f"{field}.description") or "",
     )
 

@@ -80,6 +80,7 @@ def with_good(**fields: Any) -> dict[str, Any]:
 
 F8 = "<f8"
 SVG = {"name": "i", "data": b64(b"<svg/>"), "content_type": "image/svg+xml"}
+PNG_ITEM = {"name": "i", "data": b64(png_bytes(2))}
 BAD_BATCHES: list[tuple[dict[str, Any], int, str]] = [
     (second(values=["one"]), 400, "metrics[1].values[0]"),
     (second(values=[[1.0, 2.0]]), 400, "metrics[1].values[0]"),
@@ -119,6 +120,9 @@ BAD_BATCHES: list[tuple[dict[str, Any], int, str]] = [
     (with_good(properties={"set": {"k": 1}}), 400, "properties.set.k"),
     (with_good(tags={"add": [""]}), 400, "tags"),
     (with_good(extra=1), 400, "body.extra"),
+    (with_good(texts=[{"name": "t", "values": ["lone \ud800"]}]), 400, "texts[0].values[0]"),
+    (with_good(properties={"set": {"k": "\udfff"}}), 400, "properties.set.k"),
+    (with_good(images=[{**PNG_ITEM, "image_name": "n" * 300}]), 400, "images[0].image_name"),
 ]
 
 

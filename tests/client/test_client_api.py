@@ -144,17 +144,7 @@ async def test_nan_and_infinities_are_stored_and_read_back_as_such(
     assert (summary["min"], summary["max"]) == ("-Infinity", "Infinity")
 
 
-async def test_a_nan_last_value_reads_back_as_nan(
-    tracker_server: TrackerServer, db_backend: str, request: pytest.FixtureRequest
-) -> None:
-    if db_backend == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="the store keeps a NaN series summary (first/last) as NULL on SQLite",
-                strict=True,
-            )
-        )
-
+async def test_a_nan_last_value_reads_back_as_nan(tracker_server: TrackerServer) -> None:
     # Given a metric whose last value is NaN
     def scenario() -> tuple[str, Any]:
         exp = start(tracker_server)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from http.client import responses
 from typing import Any, ParamSpec, TypeVar
 
@@ -31,21 +32,32 @@ class TrackerHTTPError(web.HTTPError):
         self.field = field
 
 
-def nul_path(value: Any, path: str = "") -> str | None:
-    """Where in a parsed JSON body a string holds a NUL character, which PostgreSQL cannot
-    store: ``body``, ``params.x``, ``texts[0].values[3]``...; ``None`` if nowhere."""
+def unstorable(text: str) -> bool:
+    """A NUL (PostgreSQL cannot store it) or a lone surrogate (not valid UTF-8)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def bad_string_path(value: Any, path: str = "") -> str | None:
+    """Where in a parsed JSON body a string cannot be stored: ``body``, ``params.x``,
+    ``texts[0].values[3]``...; ``None`` if nowhere."""
     if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
+        return (path or "body") if unstorable(value) else None
     items: list[tuple[str, Any]] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            if "\x00" in key:
+            if unstorable(key):
                 return path or "body"
             items.append((f"{path}.{key}" if path else key, item))
     elif isinstance(value, list):
         items = [(f"{path or 'body'}[{i}]", item) for i, item in enumerate(value)]
     for child, item in items:
-        found = nul_path(item, child)
+        found = bad_string_path(item, child)
         if found is not None:
             return found
     return None
@@ -137,11 +149,15 @@ class TrackerHandler(APIHandler):
             body = json.loads(self.request.body or b"null")
         except (ValueError, UnicodeDecodeError) as e:
             raise self.invalid(f"the request body is not valid JSON: {e}", "body") from None
-        # JSON spells a NUL only as \u0000; look for it only in bodies that have one.
-        if b"\\u0000" in self.request.body:
-            where = nul_path(body)
+        # JSON spells a NUL only as \u0000 and a lone surrogate only as \udXXX: look for them
+        # only in bodies that have such an escape.
+        raw = self.request.body or b""
+        if b"\\u0000" in raw or re.search(rb"\\u[dD][89a-fA-F]", raw):
+            where = bad_string_path(body)
             if where is not None:
-                raise self.invalid(f"{where} must not contain NUL characters", where)
+                raise self.invalid(
+                    f"{where} must not contain NUL characters or lone surrogates", where
+                )
         return body
 
     def send_json(self, payload: Any, status: int = 200) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import cast
 
 from ..entities import ApiToken, Project, RunState, SeriesKind, SeriesSummary, StoredFile
@@ -52,12 +53,15 @@ def token(row: ApiTokenRow, user: str, projects: tuple[str, ...] | None) -> ApiT
 
 
 def series(row: SeriesRow) -> SeriesSummary:
+    # SQLite stores a NaN as NULL; a numeric series with points always has a first and a
+    # last value, so NULL there can only have been NaN.
+    gap = math.nan if row.kind == "numeric" and row.count else None
     return SeriesSummary(
         name=row.name,
         kind=cast(SeriesKind, row.kind),
         count=row.count,
-        first=row.first,
-        last=row.last,
+        first=gap if row.first is None else row.first,
+        last=gap if row.last is None else row.last,
         min=row.min,
         max=row.max,
         last_step=row.last_step,
