@@ -16,15 +16,32 @@ import numpy as np
 
 
 class SeriesBuffer:
-    """Points of one series not yet handed to the worker, and the last step logged."""
+    """Points of one series not yet handed to the worker, and the last step logged.
 
-    __slots__ = ("kind", "last", "name", "points")
+    Three flat lists rather than a list of tuples: floats are not tracked by the garbage
+    collector, so a million logged points trigger no collections. A point is appended to
+    ``steps``, then ``stamps``, then ``values``; ``values`` is never longer than the others, so
+    its length counts the points that are whole.
+    """
+
+    __slots__ = ("kind", "last", "name", "stamps", "steps", "values")
 
     def __init__(self, name: str, kind: str) -> None:
         self.name = name
         self.kind = kind
-        self.points: list[tuple[Any, ...]] = []
+        self.steps: list[float] = []
+        self.stamps: list[float] = []
+        self.values: list[Any] = []
         self.last = -math.inf
+
+    def take(self) -> tuple[list[float], list[float], list[Any]]:
+        """The whole points logged so far, removed; points being appended meanwhile stay."""
+        n = len(self.values)
+        if not n:
+            return [], [], []
+        taken = (self.steps[:n], self.stamps[:n], self.values[:n])
+        del self.steps[:n], self.stamps[:n], self.values[:n]
+        return taken
 
 
 def take(items: list[Any]) -> list[Any]:
@@ -63,31 +80,25 @@ class Buffers:
         out = Drained()
         metrics = []
         for series in list(self.numeric.values()):
-            taken = take(series.points)
-            if taken:
-                arr = np.array(taken, dtype=np.float64).reshape(-1, 3)
+            steps, stamps, values = series.take()
+            if values:
                 metrics.append(
                     {
                         "name": series.name,
-                        "steps": column(arr[:, 0]),
-                        "values": column(arr[:, 1]),
-                        "timestamps": column(arr[:, 2]),
+                        "steps": column(np.array(steps, dtype=np.float64)),
+                        "values": column(np.array(values, dtype=np.float64)),
+                        "timestamps": column(np.array(stamps, dtype=np.float64)),
                     }
                 )
-                out.points += len(taken)
+                out.points += len(values)
         texts = []
         for series in list(self.text.values()):
-            taken = take(series.points)
-            if taken:
+            steps, stamps, values = series.take()
+            if values:
                 texts.append(
-                    {
-                        "name": series.name,
-                        "steps": [p[0] for p in taken],
-                        "values": [p[1] for p in taken],
-                        "timestamps": [p[2] for p in taken],
-                    }
+                    {"name": series.name, "steps": steps, "values": values, "timestamps": stamps}
                 )
-                out.points += len(taken)
+                out.points += len(values)
         body: dict[str, Any] = {}
         if metrics:
             body["metrics"] = metrics

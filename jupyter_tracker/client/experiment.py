@@ -100,7 +100,9 @@ class Experiment(RunReader):
         if type(value) is not float and type(value) is not int:
             value = validate.number(log_name, "y", value)
         timestamp = _time() if timestamp is None else validate.timestamp(log_name, timestamp)
-        series.points.append((step, value, timestamp))
+        series.steps.append(step)
+        series.stamps.append(timestamp)
+        series.values.append(value)
         series.last = step
 
     def log_metrics(self, metrics: dict[str, Any], step: Any = None) -> None:
@@ -131,7 +133,9 @@ class Experiment(RunReader):
             step = validate.step(log_name, x, series.last)
             value = validate.text(log_name, y)
         stamp = _time() if timestamp is None else validate.timestamp(log_name, timestamp)
-        series.points.append((step, value, stamp))
+        series.steps.append(step)
+        series.stamps.append(stamp)
+        series.values.append(value)
         series.last = step
 
     def log_image(
