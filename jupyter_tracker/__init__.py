@@ -5,56 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
-from .client import (
-    ApiError,
-    Delivery,
-    Experiment,
-    Project,
-    TransportError,
-    append_tag,
-    append_tags,
-    create_experiment,
-    current_experiment,
-    get_experiment,
-    get_experiments,
-    init,
-    log_artifact,
-    log_image,
-    log_metric,
-    log_metrics,
-    log_text,
-    project,
-    remove_property,
-    remove_tag,
-    set_property,
-    stop,
-)
+from .client import *  # noqa: F403  (the client API is the package's API)
+from .client import __all__ as _client_api
 
-__all__ = [
-    "ApiError",
-    "Delivery",
-    "Experiment",
-    "Project",
-    "TransportError",
-    "__version__",
-    "append_tag",
-    "append_tags",
-    "create_experiment",
-    "current_experiment",
-    "get_experiment",
-    "get_experiments",
-    "init",
-    "log_artifact",
-    "log_image",
-    "log_metric",
-    "log_metrics",
-    "log_text",
-    "project",
-    "remove_property",
-    "remove_tag",
-    "set_property",
-    "stop",
-]
+__all__ = ["__version__", *_client_api]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
