@@ -1,4 +1,4 @@
-"""Size and speed of jupyter_tracker.store.series_codec on 1,000,000 points.
+"""Size and speed of the series codec and overview (jupyter_tracker.store) on 1,000,000 points.
 
 Run: python bench/codec_speed.py [--repeat N]. Prints bytes per point and the median (and
 best) wall time over N runs of: encode, decode, sketch build, and a 1000-bucket downsampled
@@ -19,15 +19,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from jupyter_tracker.store.series_codec import (
-    Downsampled,
     PointArrays,
-    build_sketch,
     decode_chunk,
+    encode_chunk,
+    split_into_chunks,
+)
+from jupyter_tracker.store.series_overview import (
+    Downsampled,
+    build_sketch,
     decode_sketch,
     downsample_points,
     downsample_sketches,
-    encode_chunk,
-    split_into_chunks,
 )
 
 N_POINTS = 1_000_000

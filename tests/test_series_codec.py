@@ -13,19 +13,21 @@ from numpy.typing import NDArray
 
 from jupyter_tracker.store.series_codec import (
     CHUNK_POINTS,
-    SKETCH_POINTS,
-    Downsampled,
     PointArrays,
     Summary,
-    build_sketch,
     decode_chunk,
-    decode_sketch,
-    downsample_points,
-    downsample_sketches,
     encode_chunk,
     merge_summaries,
     split_into_chunks,
     summarize,
+)
+from jupyter_tracker.store.series_overview import (
+    SKETCH_POINTS,
+    Downsampled,
+    build_sketch,
+    decode_sketch,
+    downsample_points,
+    downsample_sketches,
 )
 
 FloatArray = NDArray[np.float64]

@@ -22,7 +22,8 @@ from ..store.entities import (
     StoredFile,
     TextPoint,
 )
-from ..store.series_codec import Downsampled, PointArrays
+from ..store.series_codec import PointArrays
+from ..store.series_overview import Downsampled
 
 
 def number(value: float | None) -> float | str | None:

@@ -24,7 +24,8 @@ from .entities import (
     User,
 )
 from .inputs import Batch, NewRun, RunQuery
-from .series_codec import Downsampled, PointArrays
+from .series_codec import PointArrays
+from .series_overview import Downsampled
 
 
 class TrackerStore(abc.ABC):

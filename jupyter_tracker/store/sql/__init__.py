@@ -34,7 +34,8 @@ from ..errors import Invalid, NotFound
 from ..inputs import Batch, NewRun, RunQuery
 from ..migrate import upgrade
 from ..models import AppliedBatchRow, SeriesRow
-from ..series_codec import Downsampled, PointArrays
+from ..series_codec import PointArrays
+from ..series_overview import Downsampled
 from . import accounts, convert, files, notebooks, projects, run_query, runs, series
 
 DEFAULT_PROJECT = "sandbox"

@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from .. import series_codec as codec
+from .. import series_overview as overview
 from ..entities import Principal, RunPage, SeriesSummary, Sparkline
 from ..errors import Invalid
 from ..inputs import Condition, RunQuery, SortKey
@@ -163,8 +163,8 @@ def _sparklines(
     buckets = max(1, points // 2)
     for run_pk, chunks in per_run.items():
         lo, hi = chunks[0][1], chunks[-1][2]
-        down = codec.downsample_sketches(
-            [codec.decode_sketch(s) for s, _, _ in chunks], buckets, lo, hi
+        down = overview.downsample_sketches(
+            [overview.decode_sketch(s) for s, _, _ in chunks], buckets, lo, hi
         )
         out[run_pk] = Sparkline(
             name, tuple(np.asarray(down.steps).tolist()), tuple(np.asarray(down.values).tolist())

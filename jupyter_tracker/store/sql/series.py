@@ -7,6 +7,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import series_codec as codec
+from .. import series_overview as overview
 from .. import validation
 from ..entities import ImagePoint, SeriesKind, TextPoint
 from ..errors import Invalid, NotFound
@@ -17,7 +18,7 @@ from . import convert
 # Up to this many points per requested bucket, a downsampled read decodes the points themselves;
 # above it the sketches answer alone (a bucket then spans at least a quarter of a sketch record,
 # which costs a little resolution and saves decoding every point).
-EXACT_POINTS_PER_BUCKET = codec.SKETCH_POINTS // 4
+EXACT_POINTS_PER_BUCKET = overview.SKETCH_POINTS // 4
 # New points go into the last chunk only while it is less than half full, so that no batch
 # rewrites more than half a chunk; every chunk but the last holds at least half CHUNK_POINTS.
 MERGE_BELOW = codec.CHUNK_POINTS // 2
@@ -79,7 +80,7 @@ def append_metric(session: Session, run_pk: int, m: MetricAppend) -> int:
             "step_min": float(piece.steps[0]),
             "step_max": float(piece.steps[-1]),
             "data": codec.encode_chunk(piece),
-            "sketch": codec.build_sketch(piece),
+            "sketch": overview.build_sketch(piece),
         }
         for i, piece in enumerate(pieces)
     ]
@@ -228,7 +229,7 @@ def step_bounds(session: Session, series_id: int) -> tuple[float, float] | None:
 
 def read_downsampled(
     session: Session, row: SeriesRow, buckets: int, lo: float | None, hi: float | None
-) -> codec.Downsampled:
+) -> overview.Downsampled:
     if row.kind != "numeric":
         raise Invalid(f"series '{row.name}' holds {row.kind} values; read its entries", "name")
     if buckets < 1:
@@ -236,18 +237,18 @@ def read_downsampled(
     bounds = step_bounds(session, row.id)
     if bounds is None:
         e = np.empty(0, dtype=np.float64)
-        return codec.Downsampled(e, e.copy())
+        return overview.Downsampled(e, e.copy())
     lo = bounds[0] if lo is None else lo
     hi = bounds[1] if hi is None else hi
     if hi < lo:
         # One end was given and lies beyond the points: nothing is in range.
         e = np.empty(0, dtype=np.float64)
-        return codec.Downsampled(e, e.copy())
+        return overview.Downsampled(e, e.copy())
     sketches = _chunks_in(session, row.id, lo, hi, "sketch")
     if sum(count for count, _ in sketches) <= buckets * EXACT_POINTS_PER_BUCKET:
-        return codec.downsample_points(read_points(session, row, lo, hi), buckets, lo, hi)
-    return codec.downsample_sketches(
-        [codec.decode_sketch(blob) for _, blob in sketches], buckets, lo, hi
+        return overview.downsample_points(read_points(session, row, lo, hi), buckets, lo, hi)
+    return overview.downsample_sketches(
+        [overview.decode_sketch(blob) for _, blob in sketches], buckets, lo, hi
     )
 
 
