@@ -110,7 +110,10 @@ class RunRow(Base):
     kernel_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     # The notebook checkpoint the run came from. No foreign key: checkpoints name their run by
     # id, and a cycle of keys between the two tables would make SQLite rebuilds cascade.
-    checkpoint_id: Mapped[int | None] = mapped_column(Id, nullable=True)
+    checkpoint_id: Mapped[int | None] = mapped_column(Id, nullable=True, index=True)
+    # The cell that started the run (its id in the notebook, and its execution count).
+    notebook_cell_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    notebook_execution_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AppliedBatchRow(Base):
@@ -209,13 +212,19 @@ class FileRow(Base):
 
 
 class NotebookRow(Base):
-    """A notebook of a project, by its path; its content lives in numbered checkpoints."""
+    """A notebook of a project: its current path and, once known, the id in its metadata, which
+    it keeps through renames and moves; its content lives in numbered checkpoints."""
 
     __tablename__ = "notebooks"
-    __table_args__ = (UniqueConstraint("project_id", "path", name="uq_notebooks_project_path"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "path", name="uq_notebooks_project_path"),
+        # An index, not a constraint: SQLite adds it in place (see RunRow). NULLs are distinct.
+        Index("uq_notebooks_project_uid", "project_id", "uid", unique=True),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     path: Mapped[str] = mapped_column(String(1024))
+    uid: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(_tz())
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -236,3 +245,7 @@ class CheckpointRow(Base):
     author: Mapped[str] = mapped_column(String(255))
     run_label: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(_tz())
+    # upload (by hand), editor (the live model when a run started), disk (the saved file).
+    origin: Mapped[str] = mapped_column(String(16), server_default="upload")
+    # Hidden-state warnings computed when it was stored; NULL for checkpoints made before them.
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
