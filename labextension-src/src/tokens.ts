@@ -5,6 +5,7 @@
  * the server (see `api.ts`) or holds state (see `runsModel.ts`).
  */
 
+import { ServerConnection } from '@jupyterlab/services';
 import { Token } from '@lumino/coreutils';
 
 /**
@@ -205,6 +206,11 @@ export interface IRequestOptions {
  * explanation when the server answers with a non-2xx status.
  */
 export interface ITrackerClient {
+  /**
+   * The server connection settings every request uses.
+   */
+  readonly serverSettings: ServerConnection.ISettings;
+
   /**
    * List the runs of a project.
    */
