@@ -1,1 +1,3 @@
 import './base.css';
+import './notebooks.css';
+import './history.css';
