@@ -10,11 +10,13 @@ from __future__ import annotations
 from .environment import (
     git_info,
     in_kernel,
+    kernel_history,
     kernel_id,
     notebook_path,
     package_versions,
     relative_source_path,
     run_details,
+    running_cell,
     source_files,
     strip_credentials,
 )
@@ -26,11 +28,13 @@ __all__ = [
     "StreamCapture",
     "git_info",
     "in_kernel",
+    "kernel_history",
     "kernel_id",
     "notebook_path",
     "package_versions",
     "relative_source_path",
     "run_details",
+    "running_cell",
     "source_files",
     "strip_credentials",
 ]

@@ -116,8 +116,76 @@ def notebook_path() -> str | None:
 
 
 def _user_namespace() -> dict[str, Any]:
-    shell_class = sys.modules["IPython.core.interactiveshell"].InteractiveShell
-    return shell_class.instance().user_ns if shell_class.initialized() else {}
+    shell = _shell()
+    return shell.user_ns if shell is not None else {}
+
+
+def _shell() -> Any:
+    """The IPython shell of this process, or ``None`` (IPython is not imported here)."""
+    module = sys.modules.get("IPython.core.interactiveshell")
+    if module is None or not module.InteractiveShell.initialized():
+        return None
+    return module.InteractiveShell.instance()
+
+
+MAX_CELL_ID = 255  # what the tracker stores of a cell id
+
+
+def running_cell() -> tuple[str | None, int | None]:
+    """The notebook cell this kernel is running now: its id and execution count.
+
+    The id is the ``cellId`` JupyterLab (and nbclient) put into the execute request's metadata;
+    the count is the one the cell shows (``[7]``), the index of its code in ``In``. IPython 9
+    counts ``get_ipython().execution_count`` up *before* a cell runs, so that is one more than
+    the running cell's; the running cell's own result holds the right one. ``(None, None)``
+    outside a kernel, and each is ``None`` when not known (e.g. no cell is running, as in a
+    thread that outlived its cell).
+    """
+    if not in_kernel():
+        return None, None
+    shell = _safe(_shell, None)
+    if shell is None:
+        return None, None
+    return _safe(lambda: _cell_id(shell), None), _safe(lambda: _execution_count(shell), None)
+
+
+def _cell_id(shell: Any) -> str | None:
+    cell = shell.kernel.get_parent()["metadata"].get("cellId")
+    return cell if isinstance(cell, str) and 0 < len(cell) <= MAX_CELL_ID else None
+
+
+def _execution_count(shell: Any) -> int | None:
+    result = shell.displayhook.exec_result  # set while a cell runs, else None
+    count = getattr(result, "execution_count", None)
+    return count if isinstance(count, int) and count >= 0 else None
+
+
+MAX_HISTORY_ENTRIES = 500
+MAX_HISTORY_SOURCE = 100_000
+
+
+def kernel_history() -> list[tuple[int, str]]:
+    """What this kernel ran in this session, as ``(execution_count, source)`` pairs, oldest
+    first: IPython's raw input history (``In``, as typed, magics included).
+
+    Bounded so that a long session costs little to copy and send: the last
+    ``MAX_HISTORY_ENTRIES`` (500) entries only, and an entry whose source is longer than
+    ``MAX_HISTORY_SOURCE`` (100,000 characters) is left out rather than cut: a cut source
+    would match no cell, and the tracker would read it as code edited after it ran. Empty
+    entries are left out. ``[]`` outside IPython. Cheap: the strings are shared, not copied.
+    """
+    shell = _safe(_shell, None)
+    if shell is None:
+        return []
+    # In[0] is always empty; In[n] is the code that ran as [n].
+    raw: list[Any] = _safe(lambda: shell.history_manager.input_hist_raw, [])
+    start = max(1, len(raw) - MAX_HISTORY_ENTRIES)
+    tail = raw[start:]
+    return [
+        (count, source)
+        for count, source in enumerate(tail, start)
+        if isinstance(source, str) and source.strip() and len(source) <= MAX_HISTORY_SOURCE
+    ]
 
 
 def git_info(path: str | None = None) -> dict[str, Any] | None:
