@@ -67,18 +67,22 @@ def send_record(api: ApiClient, run_id: str, record: Record) -> None:
         return
     info = record.file_info()
     if info["kind"] == "checkpoint":
+        # A notebook, or an envelope {"notebook": ..., "history": ...}; journals written before
+        # origin and the cell were recorded hold a plain notebook and none of these keys.
         with Path(info["source"]).open("rb") as f:
             notebook = f.read()
-        project = info.get("project")
         api.request(
             "POST",
             api.path(
                 "notebooks",
                 "checkpoints",
-                project=project,
+                project=info.get("project"),
                 path=info["path"],
                 run_id=run_id,
                 description="saved with the run",
+                origin=info.get("origin"),
+                cell_id=info.get("cell_id"),
+                execution_count=info.get("execution_count"),
             ),
             notebook,
         )
@@ -91,6 +95,11 @@ def send_record(api: ApiClient, run_id: str, record: Record) -> None:
             f,
             "application/octet-stream",
         )
+
+
+DeferredFiles = Callable[[Path], list[dict[str, Any]]]
+"""Given the journal folder, file records to journal (each a dict with ``kind``, ``path`` and
+``source``, plus what ``send_record`` reads for its kind)."""
 
 
 class Worker(threading.Thread):
@@ -119,8 +128,18 @@ class Worker(threading.Thread):
         # the server; never held across a request.
         self._journal_lock = threading.Lock()
         self._closed = False
+        self._deferred: list[tuple[float, DeferredFiles]] = []
+        self._deferred_lock = threading.Lock()
 
     # called from the user's thread
+    def defer(self, delay: float, make: DeferredFiles) -> None:
+        """Journal (and send) the files ``make`` describes ``delay`` seconds from now, or at the
+        next ``flush()`` or ``stop()`` if that comes first. ``make`` runs once, on this thread
+        (or on the one calling ``stop()`` if this thread is stuck in a request), never on the
+        caller's; an exception from it drops its files."""
+        with self._deferred_lock:
+            self._deferred.append((time.monotonic() + delay, make))
+
     def flush(self, timeout: float) -> Delivery:
         """Wake the worker and wait until all logged so far is on the server, or timeout."""
         with self._cond:
@@ -154,7 +173,7 @@ class Worker(threading.Thread):
             # process may end now and 'jupyter tracker sync' still finds all of it.
             with self._journal_lock:
                 if not self._closed:
-                    self._journal_buffers(heartbeat=False)
+                    self._journal_buffers(heartbeat=False, flushing=True)
                     self.journal.sync()
             delivery = Delivery(len(self.unsent), delivery.error)
         return delivery
@@ -192,8 +211,9 @@ class Worker(threading.Thread):
             and not self.unsent
             and now - self._last_sent > HEARTBEAT_INTERVAL
         )
+        flushing = ticket > self._done or self._stopping.is_set()
         with self._journal_lock:
-            self._journal_buffers(heartbeat_due)
+            self._journal_buffers(heartbeat_due, flushing)
             if ticket > self._done or now - self._last_fsync >= FSYNC_INTERVAL:
                 self.journal.sync()
                 self._last_fsync = now
@@ -204,8 +224,18 @@ class Worker(threading.Thread):
                 self._done = max(self._done, ticket)
                 self._cond.notify_all()
 
-    def _journal_buffers(self, heartbeat: bool) -> None:
-        """Move what the buffers hold into the journal and the send queue (lock held)."""
+    def _journal_buffers(self, heartbeat: bool, flushing: bool = False) -> None:
+        """Move what the buffers hold, and the deferred files that are due (all of them when
+        ``flushing``), into the journal and the send queue (lock held)."""
+        # Deferred files first: at stop() they go before the batch that ends the run.
+        for make in self._due(flushing):
+            try:
+                files = make(self.journal.folder)
+            except Exception:
+                log.debug("a deferred file could not be prepared", exc_info=True)
+                continue
+            for info in files:
+                self._journal_file(info)
         drained = self.buffers.drain()
         if drained.body or heartbeat:
             body = {**drained.body, "heartbeat": True}
@@ -214,11 +244,21 @@ class Worker(threading.Thread):
             self.journal.append(BATCH, payload)
             self.unsent.append(Record(seq, BATCH, payload))
         for info in drained.files:
-            if info["kind"] == "checkpoint":
-                info["project"] = self.link.project
-            payload = json.dumps(info).encode()
-            seq = self.journal.append(FILE, payload)
-            self.unsent.append(Record(seq, FILE, payload))
+            self._journal_file(info)
+
+    def _journal_file(self, info: dict[str, Any]) -> None:
+        if info["kind"] == "checkpoint":
+            info["project"] = self.link.project
+        payload = json.dumps(info).encode()
+        seq = self.journal.append(FILE, payload)
+        self.unsent.append(Record(seq, FILE, payload))
+
+    def _due(self, everything: bool) -> list[DeferredFiles]:
+        now = time.monotonic()
+        with self._deferred_lock:
+            due = [make for at, make in self._deferred if everything or at <= now]
+            self._deferred = [item for item in self._deferred if item[1] not in due]
+        return due
 
     def _send_all(self) -> None:
         try:
