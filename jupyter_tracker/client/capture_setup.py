@@ -3,10 +3,12 @@ and a failed state on an uncaught exception. Each part can be turned off."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import threading
+import time
 import traceback as tb
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jupyter_tracker.client")
 HARDWARE_INTERVAL = 5.0
+RUN_MIMETYPE = "application/vnd.jupyter.tracker.run+json"
+DISK_CHECKPOINT_DELAY = 5.0  # seconds the frontend has to send the editor's copy first
+EMPTY_NOTEBOOK: dict[str, Any] = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 
 
 class _LineLogger:
@@ -79,6 +84,10 @@ class Capture:
         self.git_info = git_info
         self.hostname = hostname
         self.notebook = notebook_path
+        self.notebook_name: str | None = None
+        self.cell_id: str | None = None
+        self.execution_count: int | None = None
+        self.history: list[tuple[int, str]] = []
 
     def describe(self, body: dict[str, Any]) -> None:
         """Host, Python, packages, command line, git and notebook into the run's details."""
@@ -94,7 +103,16 @@ class Capture:
         notebook = self.notebook or environment.notebook_path()
         self.notebook = notebook
         if notebook:
-            body["notebook_path"] = notebook
+            self.notebook_name = notebook_name(Path(notebook))
+            body["notebook_path"] = self.notebook_name
+            self.cell_id, self.execution_count = environment.running_cell()
+            if self.cell_id is not None:
+                body["notebook_cell_id"] = self.cell_id
+            if self.execution_count is not None:
+                body["notebook_execution_count"] = self.execution_count
+            # What ran up to the cell creating the run (its own code is In[its count] by now);
+            # cells run later are no part of what this run ran.
+            self.history = environment.kernel_history()
         kernel = details.get("kernel_id")
         if kernel:
             body["kernel_id"] = kernel
@@ -102,6 +120,9 @@ class Capture:
 
     def start(self, experiment: Experiment) -> None:
         self._upload_sources(experiment)
+        if self.notebook_name:
+            self._announce(experiment)
+            self._save_notebook_later(experiment)
         if self.streams:
             lines = _LineLogger(experiment)
             wanted = set(self.streams)
@@ -121,16 +142,93 @@ class Capture:
         try:
             for path in environment.source_files(self.source_patterns):
                 experiment._upload(str(path), environment.relative_source_path(path), "source")
-            if self.notebook:
-                path = Path(self.notebook)
-                candidates = [path, Path.cwd() / path.name]
-                found = next((p for p in candidates if p.is_file()), None)
-                if found is not None:
-                    # Saved by the server as the notebook's next checkpoint, linked to the run.
-                    name = notebook_name(path)
-                    experiment._ops.append(("file", "checkpoint", name, str(found.resolve())))
         except Exception:
             log.debug("could not collect source files", exc_info=True)
+
+    def _announce(self, experiment: Experiment) -> None:
+        """Tell the frontend showing this notebook that the cell running now started a run:
+        a display message on the cell's output (so it must be sent from the thread running the
+        cell, which carries the cell's request as parent). JupyterLab's extension answers by
+        saving the notebook as it is in the editor, linked to the run."""
+        worker = experiment._worker
+        run_id = worker.link.run_id if worker is not None else None
+        if run_id is None or not environment.in_kernel():
+            return  # the run is not on the server yet: the saved file will have to do
+        try:
+            from IPython.display import publish_display_data
+
+            project = experiment.project.name
+            data = {
+                "run_id": run_id,
+                "project": project,
+                "path": self.notebook_name,
+                "cell_id": self.cell_id,
+                "execution_count": self.execution_count,
+                "url": experiment.project.settings.url,
+            }
+            text = f"Run {run_id} started in project {project}"
+            publish_display_data({RUN_MIMETYPE: data, "text/plain": text})  # type: ignore[no-untyped-call]
+        except Exception:
+            log.debug("could not announce the run to the frontend", exc_info=True)
+
+    def _save_notebook_later(self, experiment: Experiment) -> None:
+        """Save the notebook as the tracker's next checkpoint, linked to the run, from what
+        is on disk: the saved file plus the code the kernel ran (which the tracker appends as
+        cells when the file lacks it, so the checkpoint holds the cell that started the run).
+
+        The frontend's copy of the live editor is the better one; this is the fallback where
+        no frontend answers (nbclient, papermill, a console). It is sent ``DISK_CHECKPOINT_DELAY``
+        after the run starts, or at ``flush()``/``stop()`` if sooner, and the tracker keeps the
+        editor's if that came first. The file is read then, on the worker thread."""
+        worker = experiment._worker
+        name = self.notebook_name
+        if worker is None or name is None:
+            return
+        places = _saved_places(Path(self.notebook or name))
+        history = [list(entry) for entry in self.history]
+        query = {
+            "origin": "disk",
+            "cell_id": self.cell_id,
+            "execution_count": self.execution_count,
+        }
+
+        def make(folder: Path) -> list[dict[str, Any]]:
+            saved = next((p for p in places if p.is_file()), None)
+            notebook = _read_notebook(saved) if saved is not None else None
+            envelope = {"notebook": notebook or dict(EMPTY_NOTEBOOK), "history": history}
+            # Kept in the journal folder until sent, so 'jupyter tracker sync' can send it.
+            target = folder / "files" / f"checkpoint-{time.time_ns()}.json"
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(json.dumps(envelope).encode("ascii"))
+            return [{"kind": "checkpoint", "path": name, "source": str(target), **query}]
+
+        worker.defer(DISK_CHECKPOINT_DELAY, make)
+
+
+def _saved_places(path: Path) -> list[Path]:
+    """Where the notebook may be saved, as absolute paths, first choice first: the path as
+    given (a relative one from the working directory), under the Jupyter root, or in the
+    working directory (a kernel works in its notebook's folder)."""
+    cwd = Path.cwd()
+    places = [cwd / path]
+    root = os.environ.get("JUPYTER_TRACKER_ROOT_DIR")
+    if root and not path.is_absolute():
+        places.append(Path(root) / path)
+    places.append(cwd / path.name)
+    return places
+
+
+def _read_notebook(path: Path) -> dict[str, Any] | None:
+    """The saved notebook's JSON; ``None`` if it is gone or is no notebook (then the kernel's
+    history alone becomes the checkpoint)."""
+    try:
+        notebook = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        log.debug("could not read the notebook %s", path, exc_info=True)
+        return None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        return None
+    return notebook
 
 
 def notebook_name(path: Path) -> str:
