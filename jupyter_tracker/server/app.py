@@ -11,10 +11,12 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, TraitError, Unicode, default, validate
 
+from ..client.config import config_file
 from ..store.blobs import LocalBlobStore
 from ..store.engine import redact
 from ..store.errors import Unauthenticated
 from ..store.sql import SqlTrackerStore
+from .client_config import ConfigStore, OwnTracker
 from .handlers import routes
 from .lifecycle import HeartbeatReaper, KernelRunsWatcher
 from .service import TrackerService
@@ -91,12 +93,14 @@ class TrackerExtension(ExtensionApp):
         store = SqlTrackerStore(self.db_url, LocalBlobStore(self.blob_dir))
         store.ensure_project(self.default_project)
         store.ensure_user(self.user)
-        self.service = TrackerService(store, self.user, self.default_project)
+        # The Configure settings: read once here, again after each change made through PUT /config.
+        settings = ConfigStore(config_file(), self.default_project, self.log)
+        self.service = TrackerService(store, self.user, self.default_project, settings)
         self.log.info(
             "jupyter_tracker: database %s, blobs in %s", redact(self.db_url), self.blob_dir
         )
         if self.export_environment:
-            self._export_environment(store)
+            self._export_environment(store, settings)
         self._start_lifecycle()
 
     def _start_lifecycle(self) -> None:
@@ -114,10 +118,12 @@ class TrackerExtension(ExtensionApp):
             self.kernel_watcher = KernelRunsWatcher(self.service, event_logger, self.log)
             self.kernel_watcher.start()
 
-    def _export_environment(self, store: SqlTrackerStore) -> None:
-        """Give kernels started by this server a token of the local user and the server URL.
+    def _export_environment(self, store: SqlTrackerStore, settings: ConfigStore) -> None:
+        """Give kernels started by this server a token of the local user and the server URL,
+        or, when the Configure settings name another tracker, that tracker's URL and token.
 
-        A tracker URL that the user set before starting Jupyter (a team server, say) wins.
+        A tracker URL that the user set before starting Jupyter (a team server, say) wins over
+        both, and is then never changed.
         """
         if os.environ.get("JUPYTER_TRACKER_URL") and not os.environ.get(EXPORT_MARKER):
             self.log.info("jupyter_tracker: kernels keep the JUPYTER_TRACKER_URL already set")
@@ -145,6 +151,7 @@ class TrackerExtension(ExtensionApp):
         os.environ["JUPYTER_TRACKER_ROOT_DIR"] = str(self.serverapp.root_dir)
         if "JUPYTER_TRACKER_PROJECT" not in os.environ:
             os.environ["JUPYTER_TRACKER_PROJECT"] = self.default_project
+        settings.export_to_kernels(OwnTracker(self.serverapp.connection_url, secret))
 
     def initialize_handlers(self) -> None:
         # ExtensionApp prepends the server's base_url to these patterns itself.

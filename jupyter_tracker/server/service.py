@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
 from ..store.base import TrackerStore
+from .client_config import ConfigStore
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -20,12 +21,15 @@ class TrackerService:
     """Built once by the app and handed to every handler through the route kwargs.
 
     ``local_user`` is whom a browser request that Jupyter itself authenticated acts as; in the
-    standalone team server it is ``None`` and only API tokens are accepted.
+    standalone team server it is ``None`` and only API tokens are accepted. ``config`` holds the
+    Configure settings (``None`` in the standalone server, which has none): when they name
+    another tracker, browser requests are forwarded there.
     """
 
     store: TrackerStore
     local_user: str | None
     default_project: str = "sandbox"
+    config: ConfigStore | None = None
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="tracker-store")
     )

@@ -8,6 +8,7 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from ..service import TrackerService
+from .config import ConfigHandler
 from .files import FileContentHandler, FilesHandler, ImageHandler
 from .meta import MeHandler, OpenAPIHandler
 from .notebooks import CheckpointContentHandler, CheckpointsHandler, NotebooksHandler
@@ -27,6 +28,7 @@ PATH_PARAMS = {
 ROUTE_TABLE: list[tuple[str, Any, dict[str, Any]]] = [
     ("/openapi.json", OpenAPIHandler, {}),
     ("/me", MeHandler, {}),
+    ("/config", ConfigHandler, {}),
     ("/projects", ProjectsHandler, {}),
     ("/projects/{name}", ProjectHandler, {}),
     ("/runs", RunsHandler, {}),
