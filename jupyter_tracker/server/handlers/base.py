@@ -7,13 +7,18 @@ import re
 from http.client import responses
 from typing import Any, ParamSpec, TypeVar
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.identity import User as JupyterUser
+from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
 from jupyter_server.base.call_context import CallContext
 from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
 from tornado import web
 
+from ...client.http import API_PREFIX
 from ...store.entities import TOKEN_PREFIX, Principal, User
 from ...store.errors import TrackerError, Unauthenticated
+from ..forward import BODY_METHODS, BadGateway, Relay
 from ..service import TrackerService
 
 P = ParamSpec("P")
@@ -73,13 +78,17 @@ class TrackerHandler(APIHandler):
 
     A request carrying ``Authorization: Bearer jtt_...`` is authenticated by our API token and
     needs no XSRF token (a header cannot be forged cross-site). Any other request goes through
-    jupyter_server's own authentication and XSRF checks and acts as the local user.
+    jupyter_server's own authentication and XSRF checks and acts as the local user; when the
+    Configure settings name another tracker, that tracker answers it instead (``Relay``),
+    unless the handler is not ``forwardable``.
     """
 
     auth_resource = AUTH_RESOURCE
+    forwardable = True
     service: TrackerService
     principal: Principal
     _tracker_token: bool = False
+    _relay: Relay | None = None
 
     def initialize(self, service: TrackerService) -> None:
         self.service = service
@@ -108,6 +117,58 @@ class TrackerHandler(APIHandler):
             self.principal = Principal(
                 User(0, self.service.local_user), projects=None, via_token=False
             )
+            if self.forwardable:
+                await self._forward_to_remote()
+
+    async def _forward_to_remote(self) -> None:
+        """Pass a browser request to the tracker that the Configure settings name, if any.
+
+        Jupyter has authenticated the caller (and checked XSRF); its authorizer is asked here as
+        the handler's methods would. A handler that streams its request body must call
+        ``finish_forwarded`` from its method when ``forwarded`` is true; any other request is
+        answered right here.
+        """
+        settings = self.service.config
+        if settings is None or not settings.current.remote:
+            return
+        method = self.request.method or "GET"
+        action = HTTP_METHOD_TO_AUTH_ACTION.get(method, "write")
+        allowed = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, action, self.auth_resource)
+        )
+        if not allowed:
+            raise web.HTTPError(403, f"User is not authorized to {action} on {AUTH_RESOURCE}.")
+        local_prefix = url_path_join(self.base_url, API_PREFIX)
+        relay = Relay(self, settings.current, self.request.path[len(local_prefix) :], local_prefix)
+        if getattr(type(self), "_stream_request_body", False) and method in BODY_METHODS:
+            self._relay = relay
+            relay.start()
+            return
+        try:
+            await relay.run()
+        except BadGateway as e:
+            raise TrackerHTTPError(502, e.message, kind="bad_gateway", field=None) from None
+
+    @property
+    def forwarded(self) -> bool:
+        """This request's body is being streamed to another tracker."""
+        return self._relay is not None
+
+    def forward_chunk(self, chunk: bytes) -> Any:
+        assert self._relay is not None
+        return self._relay.feed(chunk)
+
+    async def finish_forwarded(self) -> None:
+        assert self._relay is not None
+        try:
+            await self._relay.finish()
+        except BadGateway as e:
+            raise TrackerHTTPError(502, e.message, kind="bad_gateway", field=None) from None
+
+    def on_connection_close(self) -> None:
+        if self._relay is not None:
+            self._relay.cancel()
+        super().on_connection_close()
 
     async def _prepare_with_tracker_token(self, secret: str) -> None:
         CallContext.set(CallContext.JUPYTER_HANDLER, self)

@@ -63,7 +63,7 @@ class FileContentHandler(TrackerHandler):
 
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
-        if self.request.method != "PUT" or self.current_user is None:
+        if self.request.method != "PUT" or self.current_user is None or self.forwarded:
             return
         self._path = await self.call(validation.file_path, self.get_query_argument("path", ""))
         await self.call(
@@ -74,7 +74,9 @@ class FileContentHandler(TrackerHandler):
         self.request.connection.set_max_body_size(MAX_UPLOAD_BYTES)  # type: ignore[union-attr]
         self._writer = self.service.store.blobs.writer()
 
-    def data_received(self, chunk: bytes) -> None:
+    def data_received(self, chunk: bytes) -> Any:
+        if self.forwarded:
+            return self.forward_chunk(chunk)
         if self._writer is not None:
             self._writer.write(chunk)
 
@@ -86,6 +88,9 @@ class FileContentHandler(TrackerHandler):
     @web.authenticated
     @authorized
     async def put(self, run_id: str) -> None:
+        if self.forwarded:
+            await self.finish_forwarded()
+            return
         writer, self._writer = self._writer, None
         if writer is None:
             raise self.invalid("nothing was uploaded", "body")
