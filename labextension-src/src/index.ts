@@ -4,12 +4,14 @@
 
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
+import { checkpointHistoryPlugin } from './plugins/checkpointHistory';
 import { clientPlugin } from './plugins/client';
 import { runsSidebarPlugin } from './plugins/runsSidebar';
 
 const plugins: JupyterFrontEndPlugin<unknown>[] = [
   clientPlugin,
-  runsSidebarPlugin
+  runsSidebarPlugin,
+  checkpointHistoryPlugin
 ];
 
 export default plugins;
