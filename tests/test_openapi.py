@@ -29,6 +29,8 @@ WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 # Outside named groups a route is literal text; an unescaped "." (as in "/openapi.json") is
 # taken as the literal dot it is meant to be.
 REGEX_SYNTAX = set("^$*+?{}[]()|")
+# Open to Jupyter's own session only: every API token is refused there (403).
+SESSION_ONLY = {"/config"}
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +89,8 @@ def test_every_operation_needs_a_bearer_token_or_a_jupyter_session(
         session = (
             ["jupyterSession", "jupyterXsrf"] if method in WRITE_METHODS else ["jupyterSession"]
         )
-        assert alternatives == sorted([["bearerAuth"], session]), (path, method, security)
+        expected = [session] if path in SESSION_ONLY else sorted([["bearerAuth"], session])
+        assert alternatives == expected, (path, method, security)
         assert all(scopes == [] for r in security for scopes in r.values())
 
 
@@ -577,3 +580,13 @@ async def test_an_empty_download_is_an_octet_stream(client: Client) -> None:
     await client.call("put", content, status=201, path=where, params=path, raw_body=b"")
     got = await client.call("get", content, path=where, params=path)
     assert got.body == b"" and got.headers["Content-Type"] == "application/octet-stream"
+
+
+async def test_config_matches_its_schemas(client: Client) -> None:
+    settings = await client.json("get", "/config")
+    assert settings["remote"] is False and settings["api_token_set"] is False
+    body = {"url": "", "api_token": None, "project": "sandbox"}
+    saved = await client.json("put", "/config", json_body=body)
+    assert saved == settings
+    refused = await client.json("put", "/config", status=400, json_body={**body, "url": "ftp://x"})
+    assert refused["field"] == "url"

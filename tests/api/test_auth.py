@@ -12,6 +12,7 @@ from api_client import API, JUPYTER, Api, Browser, Reply, assert_error, assert_o
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from jupyter_tracker.client.config import config_file
 from jupyter_tracker.server.handlers import routes
 from jupyter_tracker.server.handlers.base import TrackerHandler
 
@@ -165,7 +166,8 @@ class Op:
     """A request that succeeds for an authorised caller; ``{...}`` fields are filled in.
 
     ``scope``: ``project`` needs a token covering ``{project}``; ``any`` works with any valid
-    token; ``unscoped`` is refused to every token scoped to projects.
+    token; ``unscoped`` is refused to every token scoped to projects; ``session`` is refused to
+    every API token (Jupyter's own session only).
     """
 
     method: str
@@ -183,6 +185,13 @@ class Op:
 OPS = [
     Op("GET", "/openapi.json", "any"),
     Op("GET", "/me", "any"),
+    Op("GET", "/config", "session"),
+    Op(
+        "PUT",
+        "/config",
+        "session",
+        data={"url": "", "api_token": None, "project": "made-{unique}", "create_project": True},
+    ),
     Op("GET", "/projects", "any"),
     Op("POST", "/projects", "unscoped", 201, data={"name": "made-{unique}"}),
     Op("GET", "/projects/{project}", "project"),
@@ -357,7 +366,11 @@ async def test_route_under_every_credential(api: Api, op: Op) -> None:
     if op.scope == "unscoped":
         for name in ("sandbox", "other"):
             denials.append((world.tokens[name], await target(api, world, op, name), (403,)))
+    if op.scope == "session":
+        for name in ("sandbox", "other", "all"):
+            denials.append((world.tokens[name], await target(api, world, op, "sandbox"), (403,)))
     before = await api.snapshot()
+    settings_before = config_file().read_bytes() if config_file().exists() else None
     # When it is sent with no, bad or revoked credentials, or a token for another project
     for auth, values, codes in denials:
         reply = await send(api, op, values, auth)
@@ -365,8 +378,11 @@ async def test_route_under_every_credential(api: Api, op: Op) -> None:
         assert_error(reply, codes), (auth, values)
     # And nothing was stored
     assert await api.snapshot() == before
+    assert (config_file().read_bytes() if config_file().exists() else None) == settings_before
     # When it is sent by callers entitled to it
-    allowed: list[tuple[str, str]] = [(JUPYTER, "sandbox"), (world.tokens["all"], "sandbox")]
+    allowed: list[tuple[str, str]] = [(JUPYTER, "sandbox")]
+    if op.scope != "session":
+        allowed += [(world.tokens["all"], "sandbox")]
     if op.scope == "project":
         allowed += [(world.tokens["other"], "other"), (world.tokens["sandbox"], "sandbox")]
     if op.scope == "any":
