@@ -1,4 +1,5 @@
-"""run_details, git_info, notebook_path and kernel_id: real git repositories, processes, kernels."""
+"""run_details, git_info, notebook_path, kernel_id, the running cell and the kernel history: real
+git repositories, processes, kernels."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
-from jupyter_tracker.client.capture import git_info, notebook_path, strip_credentials
+from jupyter_tracker.client.capture import (
+    git_info,
+    kernel_history,
+    notebook_path,
+    running_cell,
+    strip_credentials,
+)
 from jupyter_tracker.client.capture.environment import kernel_id
 
 NOTEBOOK = "/home/someone/project/analysis.ipynb"
@@ -221,6 +228,8 @@ def test_notebook_path_is_none_outside_a_kernel(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("JPY_SESSION_NAME", NOTEBOOK)
     assert notebook_path() is None
     assert kernel_id() is None
+    assert running_cell() == (None, None)
+    assert kernel_history() == []
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +284,65 @@ def test_in_a_kernel_the_session_variable_wins(kernel: tuple[str, BlockingKernel
         assert in_kernel_json(client, "notebook_path()") == "/elsewhere/renamed.ipynb"
     finally:
         client.execute_interactive(f"__session__ = {NOTEBOOK!r}", timeout=60)
+
+
+def execute_as_cell(client: BlockingKernelClient, code: str, cell_id: str) -> tuple[int, Any]:
+    """Run ``code`` as JupyterLab runs cell ``cell_id``; its execution count and the JSON it
+    printed."""
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}}
+    request = client.session.msg("execute_request", content, metadata={"cellId": cell_id})
+    client.shell_channel.send(request)
+    out: list[str] = []
+    while True:
+        msg = client.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") != request["header"]["msg_id"]:
+            continue
+        if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
+            out.append(msg["content"]["text"])
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    reply = client.get_shell_msg(timeout=60)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return reply["content"]["execution_count"], json.loads("".join(out))
+
+
+def test_in_a_kernel_the_running_cell_is_the_requests_cell_id_and_its_count(
+    kernel: tuple[str, BlockingKernelClient],
+) -> None:
+    _, client = kernel
+    code = (
+        "import json\n"
+        "from jupyter_tracker.client.capture import running_cell\n"
+        "print(json.dumps(running_cell()))"
+    )
+    count, seen = execute_as_cell(client, code, "cell-7")
+    # The count the cell shows ([n]), not IPython's next one
+    assert seen == ["cell-7", count]
+    # Without a cell id (a console, say), and with one the tracker could not store
+    count, seen = execute_as_cell(client, code, "")
+    assert seen == [None, count]
+    count, seen = execute_as_cell(client, code, "x" * 256)
+    assert seen == [None, count]
+
+
+def test_in_a_kernel_the_history_is_the_last_500_entries_without_huge_ones(
+    kernel: tuple[str, BlockingKernelClient],
+) -> None:
+    # Given a kernel that ran 600 cells, then one of over 100,000 characters, then one more
+    _, client = kernel
+    code = (
+        "import json\n"
+        "from jupyter_tracker.client.capture import kernel_history\n"
+        "ip = get_ipython()\n"
+        "for i in range(600):\n"
+        "    ip.run_cell(f'v = {i}', store_history=True)\n"
+        "ip.run_cell('big = ' + repr('a' * 100_000), store_history=True)\n"
+        "ip.run_cell('small = 1', store_history=True)\n"
+        "history = kernel_history()\n"
+        "print(json.dumps([len(ip.history_manager.input_hist_raw), history]))"
+    )
+    _, (size, history) = execute_as_cell(client, code, "history")
+    # Then the history holds In[size - 500] to In[size - 1], but the huge one
+    last = size - 1
+    assert [count for count, _ in history] == [*range(last - 499, last - 1), last]
+    assert history[-3:] == [[last - 3, "v = 598"], [last - 2, "v = 599"], [last, "small = 1"]]

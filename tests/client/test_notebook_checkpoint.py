@@ -347,3 +347,33 @@ async def test_an_offline_run_keeps_its_disk_checkpoint_for_sync(
     assert (checkpoint["origin"], checkpoint["runs"]) == ("disk", [run["id"]])
     saved = await content(tracker_server, "work/train.ipynb", 1)
     assert (cells(saved), saved["metadata"]) == (NOTEBOOK["cells"], {})
+
+
+async def test_flush_sends_the_disk_checkpoint_before_its_5_s(
+    tracker_server: TrackerServer,
+) -> None:
+    # Given a run of a saved notebook, logging for a second: nothing from disk is sent yet
+    save(tracker_server, "work/train.ipynb", NOTEBOOK)
+    notebook = Path(tracker_server.serverapp.root_dir) / "work" / "train.ipynb"
+
+    def start() -> tracker.Experiment:
+        tracker.init(url=tracker_server.url, api_token=tracker_server.token)
+        exp = tracker.create_experiment(name="flushed", notebook_path=str(notebook), **QUIET)
+        exp.log_metric("loss", 0.5)
+        return exp
+
+    exp = await tracker_server.client(start)
+    await asyncio.sleep(1.0)
+    code, _ = await tracker_server.request("notebooks/checkpoints", path="work/train.ipynb")
+    assert code == 404  # no checkpoint, so no notebook yet
+    # When the user flushes
+    delivery = await tracker_server.client(exp.flush)
+
+    # Then the checkpoint is there at once, linked to the still running run
+    assert delivery.ok
+    (checkpoint,) = await checkpoints(tracker_server, "work/train.ipynb")
+    run = await only_run(tracker_server)
+    assert run["state"] == "running"
+    assert (checkpoint["origin"], checkpoint["runs"]) == ("disk", [run["id"]])
+    assert 1.0 <= seconds_between(run["created_at"], checkpoint["created_at"]) < 5.0
+    await tracker_server.client(exp.stop)
