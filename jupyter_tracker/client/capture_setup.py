@@ -100,7 +100,7 @@ class Capture:
             details["git"] = self.git_info
         elif self.git_info is not None:
             details["git"] = {k: str(v) for k, v in vars(self.git_info).items()}
-        notebook = self.notebook or environment.notebook_path()
+        notebook = self.notebook or _session_notebook()
         self.notebook = notebook
         if notebook:
             self.notebook_name = notebook_name(Path(notebook))
@@ -203,6 +203,19 @@ class Capture:
             return [{"kind": "checkpoint", "path": name, "source": str(target), **query}]
 
         worker.defer(DISK_CHECKPOINT_DELAY, make)
+
+
+def _session_notebook() -> str | None:
+    """The notebook this kernel was started for, if it is one. A JupyterLab console's session
+    is named like a file too ("Console 1"), but no such file exists: a name is taken when it
+    ends with ``.ipynb`` (saved or not yet) or names a file (a Jupytext notebook, say)."""
+    path = environment.notebook_path()
+    if path is None:
+        return None
+    try:
+        return path if path.endswith(".ipynb") or Path(path).is_file() else None
+    except OSError:
+        return None
 
 
 def _saved_places(path: Path) -> list[Path]:

@@ -43,14 +43,18 @@ class NotebookKernel:
     frontend would: each execute request carries its cell's id, and every iopub message the
     request caused is kept."""
 
-    def __init__(self, server: TrackerServer, path: str) -> None:
+    def __init__(
+        self, server: TrackerServer, path: str, name: str | None = None, kind: str = "notebook"
+    ) -> None:
         self.server = server
         self.path = path
+        self.name = Path(path).name if name is None else name
+        self.kind = kind
 
     async def __aenter__(self) -> NotebookKernel:
         sessions = self.server.serverapp.session_manager
         self.session = await sessions.create_session(
-            path=self.path, name=Path(self.path).name, type="notebook", kernel_name="python3"
+            path=self.path, name=self.name, type=self.kind, kernel_name="python3"
         )
         km = self.server.serverapp.kernel_manager
         self.client = km.get_kernel(self.session["kernel"]["id"]).client()
@@ -377,3 +381,22 @@ async def test_flush_sends_the_disk_checkpoint_before_its_5_s(
     assert (checkpoint["origin"], checkpoint["runs"]) == ("disk", [run["id"]])
     assert 1.0 <= seconds_between(run["created_at"], checkpoint["created_at"]) < 5.0
     await tracker_server.client(exp.stop)
+
+
+async def test_a_run_started_in_a_console_names_no_notebook(
+    tracker_server: TrackerServer,
+) -> None:
+    # Given a console, started in a folder as JupyterLab starts one
+    (Path(tracker_server.serverapp.root_dir) / "work").mkdir()
+    console = NotebookKernel(tracker_server, "work/console-1-0a1b", "Console 1", "console")
+    async with console as kernel:
+        # When it starts and stops a run
+        messages = await kernel.run(CREATE, "first")
+        later = await kernel.run(STOP, "second")
+
+    # Then the run names no notebook, nothing is announced and no checkpoint is made
+    assert stdout(later) == "DELIVERED True\n"
+    assert displayed(messages) == []
+    run = await only_run(tracker_server)
+    assert (run["notebook_path"], run["notebook"], run["checkpoint"]) == (None, None, None)
+    assert (await tracker_server.get("notebooks"))["notebooks"] == []
