@@ -7,12 +7,13 @@ import binascii
 import math
 import re
 import time
+from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 import numpy as np
 
 from ..store import validation
-from ..store.entities import RUN_STATES, ParamValue, RunState
+from ..store.entities import CHECKPOINT_ORIGINS, RUN_STATES, ParamValue, RunState
 from ..store.errors import Invalid
 from ..store.inputs import (
     Batch,
@@ -21,6 +22,7 @@ from ..store.inputs import (
     ImageAppend,
     MetricAppend,
     MetricStat,
+    NewCheckpoint,
     NewRun,
     RunQuery,
     SortKey,
@@ -151,6 +153,8 @@ def new_run(body: Any, owner: str, default_project: str) -> NewRun:
         "notebook_path",
         "client_key",
         "kernel_id",
+        "notebook_cell_id",
+        "notebook_execution_count",
     }
     _unknown(body, allowed, "body")
     details = body.get("details")
@@ -167,6 +171,8 @@ def new_run(body: Any, owner: str, default_project: str) -> NewRun:
         notebook_path=_opt_str(body.get("notebook_path"), "notebook_path"),
         client_key=validation.client_key(body.get("client_key")),
         kernel_id=validation.kernel_id(body.get("kernel_id")),
+        notebook_cell_id=validation.cell_id(body.get("notebook_cell_id")),
+        notebook_execution_count=validation.execution_count(body.get("notebook_execution_count")),
     )
 
 
@@ -426,4 +432,57 @@ def run_query(args: dict[str, list[bytes]], default_project: str) -> RunQuery:
         metric_summaries=tuple(_strs(args, "metrics")),
         sparkline=sparkline[-1] if sparkline else None,
         sparkline_points=_sparkline_points(args),
+    )
+
+
+# --- notebooks: query strings are handed over as {name: last value or None} -----------------
+
+Query = Mapping[str, str | None]
+MAX_INT32 = 2**31 - 1
+
+
+def query_int(query: Query, name: str, *, minimum: int, required: bool = False) -> int | None:
+    """The integer in ``query[name]`` (decimal digits, from ``minimum`` to 2**31 - 1)."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise Invalid(f"{name} is required", field=name)
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_INT32:
+        raise Invalid(f"{name} must be an integer from {minimum} to {MAX_INT32}", field=name)
+    value = int(raw)
+    if value < minimum:
+        raise Invalid(f"{name} must be an integer from {minimum} to {MAX_INT32}", field=name)
+    return value
+
+
+def notebook_ref(query: Query, default_project: str) -> tuple[str, str | None, str | None]:
+    """(project, path, notebook_id) naming a notebook: by ``notebook_id=`` if given, else by
+    ``path=``."""
+    project = validation.project_name(query.get("project") or default_project)
+    notebook_id = validation.notebook_uid(query.get("notebook_id") or None)
+    if notebook_id is not None:
+        return project, None, notebook_id
+    return project, validation.file_path(query.get("path") or ""), None
+
+
+def checkpoint_upload(query: Query, default_project: str) -> NewCheckpoint:
+    """Everything of a checkpoint upload but its content, from the query string."""
+    origin = query.get("origin") or "upload"
+    if origin not in CHECKPOINT_ORIGINS:
+        raise Invalid(f"origin must be one of {', '.join(CHECKPOINT_ORIGINS)}", field="origin")
+    run_id = query.get("run_id") or None
+    if run_id is not None:
+        validation.run_id(run_id)
+    description = query.get("description") or ""
+    validation.text(description, "description", 10_000)
+    return NewCheckpoint(
+        project=validation.project_name(query.get("project") or default_project),
+        path=validation.file_path(query.get("path") or ""),
+        content=b"",
+        origin=origin,
+        description=description,
+        run_id=run_id,
+        cell_id=validation.cell_id(query.get("cell_id") or None, "cell_id"),
+        execution_count=query_int(query, "execution_count", minimum=0),
     )

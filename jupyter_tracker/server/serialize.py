@@ -17,6 +17,7 @@ from ..store.entities import (
     NotebookSummary,
     Project,
     Run,
+    RunCheckpoint,
     RunPage,
     SeriesSummary,
     StoredFile,
@@ -100,9 +101,8 @@ def run(r: Run) -> dict[str, Any]:
         "metrics": {name: series(s) for name, s in r.metrics.items()},
         "client_key": r.client_key,
         "kernel_id": r.kernel_id,
-        "checkpoint": (
-            {"path": r.checkpoint[0], "number": r.checkpoint[1]} if r.checkpoint else None
-        ),
+        "checkpoint": run_checkpoint(r.checkpoint) if r.checkpoint else None,
+        "notebook": run_notebook(r),
     }
     if r.sparkline is not None:
         out["sparkline"] = {
@@ -113,24 +113,56 @@ def run(r: Run) -> dict[str, Any]:
     return out
 
 
-def checkpoint(c: Checkpoint) -> dict[str, Any]:
+def run_checkpoint(c: RunCheckpoint) -> dict[str, Any]:
     return {
+        "path": c.path,
+        "number": c.number,
+        "notebook_id": c.notebook_id,
+        "origin": c.origin,
+        "warnings": list(c.warnings),
+    }
+
+
+def run_notebook(r: Run) -> dict[str, Any] | None:
+    """The notebook and cell a run was started from; the path is the one the client gave, else
+    that of the linked checkpoint's notebook."""
+    path = r.notebook_path or (r.checkpoint.path if r.checkpoint else None)
+    if path is None and r.notebook_cell_id is None and r.notebook_execution_count is None:
+        return None
+    return {
+        "path": path,
+        "cell_id": r.notebook_cell_id,
+        "execution_count": r.notebook_execution_count,
+    }
+
+
+def checkpoint(c: Checkpoint, created: bool | None = None) -> dict[str, Any]:
+    """``created`` only in upload replies."""
+    out: dict[str, Any] = {
         "project": c.project,
         "path": c.path,
+        "notebook_id": c.notebook_id,
         "number": c.number,
         "sha256": c.sha256,
         "size": c.size,
         "description": c.description,
         "author": c.author,
+        "origin": c.origin,
         "run_id": c.run_id,
+        "runs": list(c.runs),
+        "warnings": list(c.warnings),
         "created_at": stamp(c.created_at),
     }
+    if created is not None:
+        out["created"] = created
+    return out
 
 
 def notebook(n: NotebookSummary) -> dict[str, Any]:
     return {
         "project": n.project,
         "path": n.path,
+        "notebook_id": n.notebook_id,
         "checkpoints": n.checkpoints,
         "last_saved_at": stamp(n.last_saved_at),
     }

@@ -23,7 +23,7 @@ from .entities import (
     TextPoint,
     User,
 )
-from .inputs import Batch, NewRun, RunQuery
+from .inputs import Batch, NewCheckpoint, NewRun, RunQuery
 from .series_codec import PointArrays
 from .series_overview import Downsampled
 
@@ -157,26 +157,40 @@ class TrackerStore(abc.ABC):
     # notebooks
     @abc.abstractmethod
     def create_checkpoint(
-        self,
-        principal: Principal,
-        project: str,
-        path: str,
-        notebook: bytes,
-        description: str = "",
-        run_id: str | None = None,
-    ) -> Checkpoint:
-        """Store the next checkpoint of a notebook; link ``run_id`` to it when given."""
+        self, principal: Principal, new: NewCheckpoint
+    ) -> tuple[Checkpoint, bool]:
+        """Store the next checkpoint of a notebook and link ``new.run_id`` to it, if given.
+
+        The notebook is found by ``new.notebook_id`` (following a rename or move to
+        ``new.path``; Conflict if another notebook has that path), else by path, else made.
+        Returns the checkpoint and ``True``; or ``False`` when nothing new was stored: the
+        notebook's latest checkpoint had the same content (it is returned, and the run linked
+        to it), or ``new`` came from disk for a run that has an editor checkpoint (that one is
+        returned, and the run keeps it). The content goes to the blob store only after every
+        check has passed.
+        """
 
     @abc.abstractmethod
     def list_notebooks(self, principal: Principal, project: str) -> list[NotebookSummary]: ...
 
     @abc.abstractmethod
-    def list_checkpoints(self, principal: Principal, project: str, path: str) -> list[Checkpoint]:
-        """Newest first."""
+    def list_checkpoints(
+        self,
+        principal: Principal,
+        project: str,
+        path: str | None,
+        notebook_id: str | None = None,
+    ) -> list[Checkpoint]:
+        """Newest first; the notebook named by ``notebook_id`` if given, else by ``path``."""
 
     @abc.abstractmethod
     def get_checkpoint(
-        self, principal: Principal, project: str, path: str, number: int
+        self,
+        principal: Principal,
+        project: str,
+        path: str | None,
+        number: int,
+        notebook_id: str | None = None,
     ) -> Checkpoint: ...
 
     @abc.abstractmethod

@@ -10,6 +10,10 @@ RunState = Literal["running", "succeeded", "failed", "aborted"]
 RUN_STATES: tuple[RunState, ...] = ("running", "succeeded", "failed", "aborted")
 SeriesKind = Literal["numeric", "text", "image"]
 FileKind = Literal["artifact", "source"]
+# How a checkpoint was taken: uploaded by hand, the live editor model when a run started, or
+# the file saved on disk (plus the kernel's executed code) when no editor answered.
+CheckpointOrigin = Literal["upload", "editor", "disk"]
+CHECKPOINT_ORIGINS: tuple[CheckpointOrigin, ...] = ("upload", "editor", "disk")
 ParamValue = bool | int | float | str | None
 # Every API token starts so, which tells it apart from Jupyter's own tokens.
 TOKEN_PREFIX = "jtt_"
@@ -98,13 +102,32 @@ class Run:
     kernel_id: str | None = None
     metrics: dict[str, SeriesSummary] = field(default_factory=dict)
     sparkline: Sparkline | None = None
-    # (notebook path, checkpoint number) the run came from, if any
-    checkpoint: tuple[str, int] | None = None
+    # The notebook checkpoint the run came from, if any
+    checkpoint: RunCheckpoint | None = None
+    # The cell that started the run: its id and execution count, when the client knew them
+    notebook_cell_id: str | None = None
+    notebook_execution_count: int | None = None
+
+
+@dataclass(frozen=True)
+class RunCheckpoint:
+    """What a run shows of the checkpoint it came from."""
+
+    path: str
+    number: int
+    notebook_id: str | None
+    origin: CheckpointOrigin
+    warnings: tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A saved version of a notebook; ``run_id`` is the run it was saved for, if any."""
+    """A saved version of a notebook.
+
+    ``run_id`` is the run it was first saved for, if any; ``runs`` every run linked to it now,
+    oldest first. ``warnings`` are its hidden-state warnings (cells run out of order, edited
+    after they ran, code that ran from cells since deleted), computed when it was stored.
+    """
 
     project: str
     path: str
@@ -115,6 +138,10 @@ class Checkpoint:
     author: str
     run_id: str | None
     created_at: dt.datetime
+    notebook_id: str | None = None
+    origin: CheckpointOrigin = "upload"
+    runs: tuple[str, ...] = ()
+    warnings: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +150,7 @@ class NotebookSummary:
     path: str
     checkpoints: int
     last_saved_at: dt.datetime
+    notebook_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .entities import FileKind, ParamValue, RunState
+from .entities import CheckpointOrigin, FileKind, ParamValue, RunState
 
 CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
 MetricStat = Literal["first", "last", "min", "max", "count"]
@@ -28,6 +28,31 @@ class NewRun:
     # returns the run the first one made, and changes nothing.
     client_key: str | None = None
     kernel_id: str | None = None
+    # The cell that started the run (Jupyter's cell id) and its execution count.
+    notebook_cell_id: str | None = None
+    notebook_execution_count: int | None = None
+
+
+@dataclass(frozen=True)
+class NewCheckpoint:
+    """A notebook to store as a checkpoint, already parsed and made canonical.
+
+    ``content`` is what is stored (identical notebooks give identical bytes); ``notebook_id``
+    the id in its metadata, if any, by which the notebook is found after a rename or a move.
+    With ``run_id`` the run is linked to the checkpoint, and ``cell_id`` / ``execution_count``
+    name the cell that started it.
+    """
+
+    project: str
+    path: str
+    content: bytes
+    notebook_id: str | None = None
+    origin: CheckpointOrigin = "upload"
+    description: str = ""
+    warnings: tuple[dict[str, Any], ...] = ()
+    run_id: str | None = None
+    cell_id: str | None = None
+    execution_count: int | None = None
 
 
 @dataclass(frozen=True)

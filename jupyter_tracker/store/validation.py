@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import posixpath
 import re
+import uuid
 
 from .errors import Invalid
 
@@ -104,3 +105,36 @@ def file_path(value: object, field: str = "path") -> str:
     if any(p in ("", ".", "..") for p in parts):
         raise Invalid(f"{field} must not contain empty, '.' or '..' parts", field=field)
     return posixpath.normpath(value)
+
+
+MAX_EXECUTION_COUNT = 2**31 - 1
+
+
+def notebook_uid(value: object, field: str = "notebook_id") -> str | None:
+    """``None``, or a notebook id: a UUID (36 characters), kept in its lowercase form."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) == 36:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            pass
+    raise Invalid(f"{field} must be a UUID like 1b4e28ba-2fa1-4d2e-883f-0016d3cca427", field=field)
+
+
+def cell_id(value: object, field: str = "notebook_cell_id") -> str | None:
+    """``None``, or a notebook cell id: 1 to 255 characters, no control characters."""
+    if value is None:
+        return None
+    return name(value, field)
+
+
+def execution_count(value: object, field: str = "notebook_execution_count") -> int | None:
+    """``None``, or an execution count: an integer from 0 to 2**31 - 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{field} must be an integer", field=field)
+    if not 0 <= value <= MAX_EXECUTION_COUNT:
+        raise Invalid(f"{field} must be from 0 to {MAX_EXECUTION_COUNT}", field=field)
+    return value

@@ -9,6 +9,7 @@ from jupyter_server.utils import url_path_join
 
 from ..service import TrackerService
 from .config import ConfigHandler
+from .diffs import DiffHandler
 from .files import FileContentHandler, FilesHandler, ImageHandler
 from .meta import MeHandler, OpenAPIHandler
 from .notebooks import CheckpointContentHandler, CheckpointsHandler, NotebooksHandler
@@ -45,6 +46,7 @@ ROUTE_TABLE: list[tuple[str, Any, dict[str, Any]]] = [
     ("/notebooks", NotebooksHandler, {}),
     ("/notebooks/checkpoints", CheckpointsHandler, {}),
     ("/notebooks/checkpoints/content", CheckpointContentHandler, {}),
+    ("/notebooks/diff", DiffHandler, {}),
     ("/tokens", TokensHandler, {}),
     ("/tokens/{token_id}", TokenHandler, {}),
 ]

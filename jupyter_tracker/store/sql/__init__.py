@@ -30,8 +30,8 @@ from ..entities import (
     TextPoint,
     User,
 )
-from ..errors import Invalid, NotFound
-from ..inputs import Batch, NewRun, RunQuery
+from ..errors import NotFound
+from ..inputs import Batch, NewCheckpoint, NewRun, RunQuery
 from ..migrate import upgrade
 from ..models import AppliedBatchRow, SeriesRow
 from ..series_codec import PointArrays
@@ -265,34 +265,42 @@ class SqlTrackerStore(TrackerStore):
 
     # notebooks
     def create_checkpoint(
-        self,
-        principal: Principal,
-        project: str,
-        path: str,
-        notebook: bytes,
-        description: str = "",
-        run_id: str | None = None,
-    ) -> Checkpoint:
-        blob = self.blobs.put(notebook)
-        with self._write() as s:
-            run = runs.find(s, principal, run_id, for_update=True) if run_id else None
-            if run is not None and run[0].name != project:
-                raise Invalid(f"run {run_id} is not in project '{project}'", field="run_id")
-            return notebooks.create(s, principal, project, path, blob, description, run)
+        self, principal: Principal, new: NewCheckpoint
+    ) -> tuple[Checkpoint, bool]:
+        notebooks.validate_new(new)
+        try:
+            with self._write() as s:
+                return notebooks.create(s, principal, new, self.blobs.put)
+        except IntegrityError:
+            # Another request made the same new notebook (or gave it the same id) meanwhile;
+            # once more, it is found this time. The blob, if written, is the same bytes.
+            with self._write() as s:
+                return notebooks.create(s, principal, new, self.blobs.put)
 
     def list_notebooks(self, principal: Principal, project: str) -> list[NotebookSummary]:
         with self._read() as s:
             return notebooks.list_notebooks(s, principal, project)
 
-    def list_checkpoints(self, principal: Principal, project: str, path: str) -> list[Checkpoint]:
+    def list_checkpoints(
+        self,
+        principal: Principal,
+        project: str,
+        path: str | None,
+        notebook_id: str | None = None,
+    ) -> list[Checkpoint]:
         with self._read() as s:
-            return notebooks.list_checkpoints(s, principal, project, path)
+            return notebooks.list_checkpoints(s, principal, project, path, notebook_id)
 
     def get_checkpoint(
-        self, principal: Principal, project: str, path: str, number: int
+        self,
+        principal: Principal,
+        project: str,
+        path: str | None,
+        number: int,
+        notebook_id: str | None = None,
     ) -> Checkpoint:
         with self._read() as s:
-            return notebooks.get(s, principal, project, path, number)
+            return notebooks.get(s, principal, project, path, number, notebook_id)
 
     def get_image_blob(self, principal: Principal, run_id: str, sha256: str) -> str:
         with self._read() as s:

@@ -12,7 +12,16 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import validation
-from ..entities import ParamValue, Principal, Run, SeriesSummary, Sparkline
+from ..entities import (
+    CHECKPOINT_ORIGINS,
+    CheckpointOrigin,
+    ParamValue,
+    Principal,
+    Run,
+    RunCheckpoint,
+    SeriesSummary,
+    Sparkline,
+)
 from ..errors import Conflict, Invalid, NotFound
 from ..inputs import Batch, NewRun
 from ..models import CheckpointRow, NotebookRow, ParamRow, ProjectRow, PropertyRow, RunRow, TagRow
@@ -62,6 +71,8 @@ def validate_new(new: NewRun) -> None:
     validation.text(new.description, "description", 100_000)
     validation.client_key(new.client_key)
     validation.kernel_id(new.kernel_id)
+    validation.cell_id(new.notebook_cell_id)
+    validation.execution_count(new.notebook_execution_count)
 
 
 def find_by_client_key(
@@ -100,6 +111,8 @@ def create(session: Session, principal: Principal, new: NewRun) -> tuple[Project
         details=json_value(dict(new.details)),
         client_key=new.client_key,
         kernel_id=new.kernel_id,
+        notebook_cell_id=new.notebook_cell_id,
+        notebook_execution_count=new.notebook_execution_count,
     )
     session.add(row)
     session.flush()
@@ -220,6 +233,8 @@ def entities(
             metrics=(metrics or {}).get(row.id, {}),
             sparkline=(sparklines or {}).get(row.id),
             checkpoint=checkpoints.get(row.checkpoint_id) if row.checkpoint_id else None,
+            notebook_cell_id=row.notebook_cell_id,
+            notebook_execution_count=row.notebook_execution_count,
         )
         for project, row in pairs
     ]
@@ -264,14 +279,37 @@ def of_kernel(kernel_id: str, created_before: dt.datetime | None) -> ColumnEleme
     return condition
 
 
-def _checkpoints(session: Session, ids: list[int | None]) -> dict[int, tuple[str, int]]:
-    """(notebook path, number) of each checkpoint id, in one query."""
+def _checkpoints(session: Session, ids: list[int | None]) -> dict[int, RunCheckpoint]:
+    """What each run shows of its checkpoint, by checkpoint id, in one query."""
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
     rows = session.execute(
-        select(CheckpointRow.id, NotebookRow.path, CheckpointRow.number)
+        select(
+            CheckpointRow.id,
+            NotebookRow.path,
+            CheckpointRow.number,
+            NotebookRow.uid,
+            CheckpointRow.origin,
+            CheckpointRow.warnings,
+        )
         .join(NotebookRow, NotebookRow.id == CheckpointRow.notebook_id)
         .where(CheckpointRow.id.in_(wanted))
     )
-    return {cid: (path, number) for cid, path, number in rows}
+    return {
+        cid: RunCheckpoint(
+            path=path,
+            number=number,
+            notebook_id=uid,
+            origin=checkpoint_origin(origin),
+            warnings=tuple(warnings or ()),
+        )
+        for cid, path, number, uid, origin, warnings in rows
+    }
+
+
+def checkpoint_origin(value: str) -> CheckpointOrigin:
+    for known in CHECKPOINT_ORIGINS:
+        if value == known:
+            return known
+    return "upload"
