@@ -100,23 +100,32 @@ class Capture:
             details["git"] = self.git_info
         elif self.git_info is not None:
             details["git"] = {k: str(v) for k, v in vars(self.git_info).items()}
-        notebook = self.notebook or _session_notebook()
-        self.notebook = notebook
-        if notebook:
-            self.notebook_name = notebook_name(Path(notebook))
-            body["notebook_path"] = self.notebook_name
-            self.cell_id, self.execution_count = environment.running_cell()
-            if self.cell_id is not None:
-                body["notebook_cell_id"] = self.cell_id
-            if self.execution_count is not None:
-                body["notebook_execution_count"] = self.execution_count
-            # What ran up to the cell creating the run (its own code is In[its count] by now);
-            # cells run later are no part of what this run ran.
-            self.history = environment.kernel_history()
+        self._describe_notebook(body)
         kernel = details.get("kernel_id")
         if kernel:
             body["kernel_id"] = kernel
         body["details"] = details
+
+    def _describe_notebook(self, body: dict[str, Any]) -> None:
+        """The notebook's path relative to the Jupyter root and the cell running now."""
+        try:
+            notebook = self.notebook or _session_notebook()
+            self.notebook = notebook
+            if not notebook:
+                return
+            self.notebook_name = notebook_name(Path(notebook))
+        except Exception:
+            log.debug("could not name the notebook", exc_info=True)
+            return
+        body["notebook_path"] = self.notebook_name
+        self.cell_id, self.execution_count = environment.running_cell()
+        if self.cell_id is not None:
+            body["notebook_cell_id"] = self.cell_id
+        if self.execution_count is not None:
+            body["notebook_execution_count"] = self.execution_count
+        # What ran up to the cell creating the run (its own code is In[its count] by now);
+        # cells run later are no part of what this run ran.
+        self.history = environment.kernel_history()
 
     def start(self, experiment: Experiment) -> None:
         self._upload_sources(experiment)
