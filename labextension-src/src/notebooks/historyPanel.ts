@@ -243,7 +243,7 @@ export class CheckpointHistoryPanel extends Widget {
 
     this._notebookLine = Private.element('div', NOTEBOOK_CLASS);
 
-    const actions = Private.element('div', ACTIONS_CLASS);
+    this._actions = Private.element('div', ACTIONS_CLASS);
     this._compareButton = Private.element('button', BUTTON_CLASS, 'Compare');
     this._compareButton.type = 'button';
     this._compareButton.title = 'Compare the two selected checkpoints';
@@ -257,7 +257,7 @@ export class CheckpointHistoryPanel extends Widget {
     this._editorButton.title =
       'Compare the selected checkpoint with the notebook in the editor';
     this._editorButton.addEventListener('click', () => this._onCompare(1));
-    actions.append(this._compareButton, this._editorButton);
+    this._actions.append(this._compareButton, this._editorButton);
 
     this._hint = Private.element('div', HINT_CLASS);
     this._hint.setAttribute('aria-live', 'polite');
@@ -279,7 +279,7 @@ export class CheckpointHistoryPanel extends Widget {
     this.node.append(
       header,
       this._notebookLine,
-      actions,
+      this._actions,
       this._hint,
       this._error,
       body,
@@ -366,6 +366,7 @@ export class CheckpointHistoryPanel extends Widget {
     const count = model.selection.length;
     this._compareButton.disabled = count !== 2;
     this._editorButton.disabled = count !== 1;
+    this._actions.hidden = model.checkpoints.length === 0;
     this._hint.hidden = model.checkpoints.length === 0;
     this._hint.textContent = Private.hint(model);
 
@@ -421,6 +422,7 @@ export class CheckpointHistoryPanel extends Widget {
   private _compare: (comparison: CheckpointHistoryModel.IComparison) => void;
   private _refreshButton: HTMLButtonElement;
   private _notebookLine: HTMLElement;
+  private _actions: HTMLElement;
   private _compareButton: HTMLButtonElement;
   private _editorButton: HTMLButtonElement;
   private _hint: HTMLElement;
