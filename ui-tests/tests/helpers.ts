@@ -44,3 +44,104 @@ export async function createRun(
   }
   return (await response.json()) as { [key: string]: unknown };
 }
+
+/**
+ * The headers of a JSON request to the tracker from the test: the
+ * `_xsrf` cookie echoed in `X-XSRFToken`, as Lab itself sends it.
+ */
+export async function trackerHeaders(
+  page: Page
+): Promise<{ [key: string]: string }> {
+  const cookies = await page.context().cookies();
+  const xsrf = cookies.find(cookie => cookie.name === '_xsrf')?.value;
+  const headers: { [key: string]: string } = {
+    'Content-Type': 'application/json'
+  };
+  if (xsrf) {
+    headers['X-XSRFToken'] = xsrf;
+  }
+  return headers;
+}
+
+/**
+ * The project the tracker settings (Configure) name: the one the Lab
+ * extension lists checkpoints from.
+ */
+export async function configuredProject(page: Page): Promise<string> {
+  const response = await page.request.get(`${API_PATH}/config`);
+  if (!response.ok()) {
+    throw new Error(
+      `Reading the settings answered ${response.status()}: ${await response.text()}`
+    );
+  }
+  const config = (await response.json()) as { project?: string };
+  return config.project || 'sandbox';
+}
+
+/**
+ * A notebook (nbformat 4.5) with code cells of the given sources; a cell
+ * given as `[source, executionCount]` carries that execution count.
+ */
+export function makeNotebook(cells: Array<string | [string, number | null]>): {
+  [key: string]: unknown;
+} {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: {
+        display_name: 'Python 3 (ipykernel)',
+        language: 'python',
+        name: 'python3'
+      },
+      language_info: { name: 'python' }
+    },
+    cells: cells.map((cell, index) => {
+      const [source, count] = typeof cell === 'string' ? [cell, null] : cell;
+      return {
+        cell_type: 'code',
+        id: `cell-${index + 1}`,
+        metadata: {},
+        execution_count: count,
+        outputs: [],
+        source
+      };
+    })
+  };
+}
+
+/**
+ * Store a checkpoint of a notebook through the REST API
+ * (`POST notebooks/checkpoints`), as the Upload button does, and return it.
+ */
+export async function uploadCheckpoint(
+  page: Page,
+  notebook: { [key: string]: unknown },
+  query: {
+    path: string;
+    project?: string;
+    description?: string;
+    runId?: string;
+  }
+): Promise<{ [key: string]: unknown }> {
+  const params: { [key: string]: string } = { path: query.path };
+  if (query.project) {
+    params.project = query.project;
+  }
+  if (query.runId) {
+    params.run_id = query.runId;
+  }
+  if (query.description !== undefined) {
+    params.description = query.description;
+  }
+  const response: APIResponse = await page.request.post(
+    `${API_PATH}/notebooks/checkpoints`,
+    { data: notebook, headers: await trackerHeaders(page), params }
+  );
+  if (response.status() !== 201 && response.status() !== 200) {
+    throw new Error(
+      `Storing a checkpoint answered ${response.status()}: ${await response.text()}`
+    );
+  }
+  return (await response.json()) as { [key: string]: unknown };
+}
