@@ -71,8 +71,11 @@ async def test_a_url_the_user_set_is_left_alone(
     monkeypatch.setenv("JUPYTER_TRACKER_URL", "https://tracker.example.test/")
     monkeypatch.setenv("JUPYTER_TRACKER_API_TOKEN", "jtt_team")
     monkeypatch.delenv("JUPYTER_TRACKER_EXPORTED", raising=False)
+    monkeypatch.delenv("JUPYTER_TRACKER_ROOT_DIR", raising=False)
     # When the server starts with the extension
-    jp_configurable_serverapp()
+    app = jp_configurable_serverapp()
     # Then the kernels still get the user's URL and token
     assert os.environ["JUPYTER_TRACKER_URL"] == "https://tracker.example.test/"
     assert os.environ["JUPYTER_TRACKER_API_TOKEN"] == "jtt_team"
+    # And the server's root, so that they name their notebooks relative to it
+    assert os.environ["JUPYTER_TRACKER_ROOT_DIR"] == str(app.root_dir)

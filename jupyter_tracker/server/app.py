@@ -99,6 +99,10 @@ class TrackerExtension(ExtensionApp):
         self.log.info(
             "jupyter_tracker: database %s, blobs in %s", redact(self.db_url), self.blob_dir
         )
+        # Kernels name their notebook relative to this, as Jupyter's contents API does, whatever
+        # tracker they log to.
+        assert self.serverapp is not None
+        os.environ["JUPYTER_TRACKER_ROOT_DIR"] = str(self.serverapp.root_dir)
         if self.export_environment:
             self._export_environment(store, settings)
         self._start_lifecycle()
@@ -147,8 +151,6 @@ class TrackerExtension(ExtensionApp):
         os.environ["JUPYTER_TRACKER_API_TOKEN"] = secret
         assert self.serverapp is not None
         os.environ["JUPYTER_TRACKER_URL"] = self.serverapp.connection_url
-        # Notebook paths are named relative to this, as in Jupyter's contents API.
-        os.environ["JUPYTER_TRACKER_ROOT_DIR"] = str(self.serverapp.root_dir)
         if "JUPYTER_TRACKER_PROJECT" not in os.environ:
             os.environ["JUPYTER_TRACKER_PROJECT"] = self.default_project
         settings.export_to_kernels(OwnTracker(self.serverapp.connection_url, secret))
