@@ -63,7 +63,14 @@ test.describe('Checkpoint history', () => {
     tmpPath
   }) => {
     // Given a notebook open in Lab with two checkpoints, the second with its
-    // middle cell edited
+    // middle cell edited (and an eye on console errors)
+    const errors: string[] = [];
+    page.on('console', message => {
+      if (message.type() === 'error') {
+        errors.push(message.text());
+      }
+    });
+    page.on('pageerror', error => errors.push(error.message));
     const project = await configuredProject(page);
     const filePath = `${tmpPath}/train.ipynb`;
     const first = makeNotebook([
@@ -180,6 +187,56 @@ test.describe('Checkpoint history', () => {
     await expect(
       diff.locator('.jp-Tracker-DiffView-unchangedMarker').first()
     ).toBeHidden();
+
+    // and nothing was logged as an error on the way
+    expect(errors).toEqual([]);
+  });
+
+  test('can be used with the keyboard alone', async ({ page, tmpPath }) => {
+    // Given a notebook with two checkpoints, and its history shown
+    const project = await configuredProject(page);
+    const filePath = `${tmpPath}/keys.ipynb`;
+    const first = makeNotebook(['a = 1']);
+    const second = makeNotebook(['a = 2']);
+    await openNotebook(page, filePath, first);
+    const one = await uploadCheckpoint(page, first, {
+      path: filePath,
+      project
+    });
+    const two = await uploadCheckpoint(page, second, {
+      path: filePath,
+      project
+    });
+    const panel = await showHistory(page);
+    await expect(panel.locator('.jp-Tracker-CheckpointItem')).toHaveCount(2);
+
+    // When it is activated again, the newest row's checkbox takes the focus
+    await showHistory(page);
+    const newest = panel.getByRole('checkbox', {
+      name: `Select checkpoint ${two.number}`
+    });
+    await expect(newest).toBeFocused();
+
+    // and Space, Tab, Space, Shift+Tab twice and Enter are pressed
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await expect(
+      panel.getByRole('button', { name: 'Compare', exact: true })
+    ).toBeFocused();
+    await page.keyboard.press('Enter');
+
+    // Then the diff of both opens
+    await expect(
+      page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', {
+        hasText: `keys.ipynb: checkpoint ${one.number} ↔ ${two.number}`
+      })
+    ).toBeVisible();
+    await expect(
+      page.locator('.jp-Tracker-DiffView:visible .jp-Cell-diff.jp-Diff-twoway')
+    ).toHaveCount(1);
   });
 
   test('compares a checkpoint with the unsaved editor content', async ({

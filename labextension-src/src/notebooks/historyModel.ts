@@ -10,6 +10,7 @@ import {
   getConfig,
   ICheckpoint,
   listCheckpoints,
+  listNotebooks,
   TrackerApiError
 } from '../api';
 
@@ -359,33 +360,30 @@ export namespace CheckpointHistoryModel {
  */
 namespace Private {
   /**
-   * The checkpoints of a notebook: by its id when it has one and the
-   * tracker knows it, else by its path.
+   * The checkpoints of a notebook, found among the project's notebooks by
+   * the id in its metadata (so a renamed notebook keeps its history), else
+   * by its path; none when the tracker does not know it yet.
    */
   export async function load(
     settings: ServerConnection.ISettings,
     project: string | undefined,
     notebook: CheckpointHistoryModel.INotebook
   ): Promise<ICheckpoint[]> {
-    if (notebook.notebookId) {
-      try {
-        const byId = await listCheckpoints(settings, {
-          project,
-          notebookId: notebook.notebookId
-        });
-        if (byId.length > 0) {
-          return byId;
-        }
-      } catch (reason) {
-        // An id the tracker has not seen yet: fall back to the path.
-        if (!(reason instanceof TrackerApiError && reason.status === 404)) {
-          throw reason;
-        }
-      }
+    const known = await listNotebooks(settings, project);
+    const summary =
+      (notebook.notebookId
+        ? known.find(n => n.notebook_id === notebook.notebookId)
+        : undefined) ?? known.find(n => n.path === notebook.path);
+    if (!summary) {
+      return [];
     }
     try {
-      return await listCheckpoints(settings, { project, path: notebook.path });
+      return await listCheckpoints(settings, {
+        project: summary.project || project,
+        path: summary.path
+      });
     } catch (reason) {
+      // Deleted or moved since it was listed.
       if (reason instanceof TrackerApiError && reason.status === 404) {
         return [];
       }
