@@ -339,6 +339,107 @@ test.describe('Checkpoint history', () => {
     await expect(item).toHaveClass(/jp-mod-warned/);
   });
 
+  test('lists the outputs compared by hash and renders outputs inert', async ({
+    page,
+    tmpPath
+  }) => {
+    // Given two checkpoints whose image output changed, with markdown and an
+    // HTML output that would run code if they were rendered trusted
+    const project = await configuredProject(page);
+    const filePath = `${tmpPath}/plots.ipynb`;
+    const red =
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+    const blue =
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPj/HwADBwIAMCbHYQAAAABJRU5ErkJggg==';
+    const build = (png: string, html: string) => {
+      const nb = makeNotebook([['plot()', 1]]);
+      const cells = nb.cells as Array<{ [key: string]: unknown }>;
+      cells[0].outputs = [
+        {
+          output_type: 'display_data',
+          metadata: {},
+          data: { 'image/png': png, 'text/plain': '<Figure>' }
+        },
+        {
+          output_type: 'display_data',
+          metadata: {},
+          data: { 'text/html': html, 'text/plain': 'table' }
+        }
+      ];
+      nb.cells = [
+        {
+          cell_type: 'markdown',
+          id: 'note',
+          metadata: {},
+          source: 'Plots <img src=x onerror="window.__pwned=2">'
+        },
+        ...cells
+      ];
+      return nb;
+    };
+    const first = build(red, '<b>v1</b>');
+    const second = build(
+      blue,
+      '<b>v2</b><img src=x onerror="window.__pwned=3"><script>window.__pwned=4</script>'
+    );
+    await openNotebook(page, filePath, first);
+    const one = await uploadCheckpoint(page, first, {
+      path: filePath,
+      project
+    });
+    const two = await uploadCheckpoint(page, second, {
+      path: filePath,
+      project
+    });
+
+    // When the diff of the two is opened through the command, all cells shown
+    await page.evaluate(
+      async args => {
+        await window.jupyterapp.commands.execute(
+          'jupyter-tracker:diff-checkpoints',
+          args
+        );
+      },
+      {
+        path: filePath,
+        base: Number(one.number),
+        remote: Number(two.number),
+        project
+      }
+    );
+    const view = page.locator('.jp-Tracker-DiffView:visible');
+    await expect(view.locator('.jp-Notebook-diff')).toBeVisible();
+    await expect(view).toHaveAttribute('aria-busy', 'false');
+    await page
+      .locator('.jp-Tracker-DiffView-toggle:visible')
+      .getByRole('button', { name: 'All cells' })
+      .click();
+
+    // Then the note names the image output, 1-based, as compared by hash
+    const note = view.locator('.jp-Tracker-DiffView-summarised');
+    await expect(note).toBeVisible();
+    await expect(
+      note.locator('.jp-Tracker-DiffView-summarised-item').first()
+    ).toHaveText(/^cell 2, output 1 \(image\/png, \d+ B\) compared by hash$/);
+
+    // and the outputs and markdown are shown, with nothing in them run
+    await expect(
+      view.locator('.jp-Diff-outputsContainer img').first()
+    ).toBeVisible();
+    await expect(view).toContainText('v2');
+    await expect(view.locator('script')).toHaveCount(0);
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    await view.screenshot({
+      path: path.join(SCREENSHOTS, 'diff-summarised-light.png'),
+      animations: 'disabled'
+    });
+    expect(
+      await page.evaluate(
+        () => (window as unknown as { __pwned?: number }).__pwned
+      )
+    ).toBeUndefined();
+  });
+
   test('renders a description as text, never as HTML', async ({
     page,
     tmpPath
