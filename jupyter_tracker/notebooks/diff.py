@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import nbdime
 import nbformat
 from nbdime.diff_format import DiffEntry
 
+from .alignment import diff_aligned
 from .parse import check_notebook
 from .summarise import STREAM_KEY, Summarised, stub_notebook
 
@@ -206,7 +206,7 @@ def diff_notebooks(base: dict[str, Any], remote: dict[str, Any]) -> NotebookDiff
     base_nb, remote_nb = _working_copy(base), _working_copy(remote)
     base_stubbed, remote_stubbed = stub_notebook(base_nb), stub_notebook(remote_nb)
     # nbdime reads outputs by attribute (``output.data``): it wants NotebookNodes.
-    raw = nbdime.diff_notebooks(_node(base_stubbed.notebook), _node(remote_stubbed.notebook))
+    raw = diff_aligned(_node(base_stubbed.notebook), _node(remote_stubbed.notebook))
     restorer = _Restorer(base_nb, remote_nb, base_stubbed.summarised, remote_stubbed.summarised)
     summarised = [
         {"cell": i, "output": j, "mime": s.mime, "size": s.size, "reason": s.reason}
