@@ -13,7 +13,6 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import {
-  createProject,
   createToken,
   getConfig,
   IApiToken,
@@ -69,9 +68,10 @@ const TOKEN_ITEM_CLASS = 'jp-Tracker-Tokens-item';
 const SECRET_CLASS = 'jp-Tracker-Tokens-secret';
 
 /**
- * The modifiers of the status line.
+ * The modifiers of the status line. Not `jp-mod-error`: a dialog disables
+ * its accept button while any element inside has that class.
  */
-const ERROR_MOD = 'jp-mod-error';
+const ERROR_MOD = 'jp-mod-failed';
 const SUCCESS_MOD = 'jp-mod-success';
 
 /**
@@ -153,24 +153,18 @@ export class ConfigureModel {
    * Save the settings; the server checks the token (and URL) first.
    *
    * @param update - The new settings.
-   * @param newProject - Whether `update.project` is to be created.
+   * @param newProject - Whether `update.project` is to be created (the
+   *   server creates it once the rest is accepted).
    * @throws {@link TrackerApiError} naming the field the server refused.
    */
   async save(
     update: ITrackerConfigUpdate,
     newProject: boolean
   ): Promise<ITrackerConfig> {
-    this._config = await putConfig(this._settings, update);
-    if (newProject) {
-      try {
-        await createProject(this._settings, update.project);
-      } catch (error) {
-        // Someone may have created it meanwhile; that is what we wanted.
-        if (!(error instanceof TrackerApiError && error.status === 409)) {
-          throw error;
-        }
-      }
-    }
+    this._config = await putConfig(this._settings, {
+      ...update,
+      create_project: newProject
+    });
     await this._loadLists();
     return this._config;
   }

@@ -43,6 +43,12 @@ const ROW_CLASS = 'jp-Tracker-Download-checkpoint';
 const MESSAGE_CLASS = 'jp-Tracker-Download-message';
 
 /**
+ * The modifier of a failed load's message (not `jp-mod-error`, which
+ * disables the dialog's accept button).
+ */
+const FAILED_MOD = 'jp-mod-failed';
+
+/**
  * The modifier of the selected row.
  */
 const SELECTED_MOD = 'jp-mod-selected';
@@ -312,9 +318,9 @@ export class DownloadBody
     );
     if (model.error) {
       this._message.textContent = model.error;
-      this._message.classList.add('jp-mod-error');
+      this._message.classList.add(FAILED_MOD);
     } else {
-      this._message.classList.remove('jp-mod-error');
+      this._message.classList.remove(FAILED_MOD);
       this._message.textContent = model.loading
         ? 'Loading…'
         : model.notebooks.length === 0

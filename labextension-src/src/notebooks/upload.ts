@@ -107,11 +107,14 @@ export async function uploadNotebook(
   const path = context.localPath;
   const notebook = model.toJSON() as nbformat.INotebookContent;
   const size = Private.byteLength(notebook);
-  const id = Notification.emit(
-    `Uploading ${path} (${formatSize(size)})…`,
-    'in-progress',
-    { autoClose: false }
-  );
+  const pending =
+    size >= Private.PROGRESS_THRESHOLD
+      ? Notification.emit(
+          `Uploading ${path} (${formatSize(size)})…`,
+          'in-progress',
+          { autoClose: false }
+        )
+      : null;
   try {
     const checkpoint = await uploadCheckpoint(settings, notebook, {
       project: await configuredProject(settings),
@@ -120,35 +123,37 @@ export async function uploadNotebook(
       origin: 'upload',
       history: executions.history(panel)
     });
-    const message =
-      checkpoint.created === false
+    const unchanged = checkpoint.created === false;
+    // A new notification rather than an update of the pending one: Lab
+    // shows no toast for an update that comes before the first toast drew.
+    Private.dismiss(pending);
+    Notification.emit(
+      unchanged
         ? `${path} unchanged since checkpoint ${checkpoint.number}`
-        : `Checkpoint ${checkpoint.number} of ${path} stored`;
-    Notification.update({
-      id,
-      message,
-      type: checkpoint.created === false ? 'info' : 'success',
-      autoClose: 8000,
-      actions: commands.hasCommand(HISTORY_COMMAND)
-        ? [
-            {
-              label: 'Show history',
-              caption: `Show the checkpoints of ${path}`,
-              callback: () => {
-                void commands.execute(HISTORY_COMMAND);
+        : `Checkpoint ${checkpoint.number} of ${path} stored`,
+      unchanged ? 'info' : 'success',
+      {
+        autoClose: 8000,
+        actions: commands.hasCommand(HISTORY_COMMAND)
+          ? [
+              {
+                label: 'Show history',
+                caption: `Show the checkpoints of ${path}`,
+                callback: () => {
+                  void commands.execute(HISTORY_COMMAND);
+                }
               }
-            }
-          ]
-        : []
-    });
+            ]
+          : []
+      }
+    );
     return checkpoint;
   } catch (error) {
-    Notification.update({
-      id,
-      message: `Upload of ${path} failed: ${Private.messageOf(error)}`,
-      type: 'error',
-      autoClose: false
-    });
+    Private.dismiss(pending);
+    Notification.error(
+      `Upload of ${path} failed: ${Private.messageOf(error)}`,
+      { autoClose: false }
+    );
     return null;
   }
 }
@@ -189,6 +194,20 @@ namespace Private {
    */
   export const UUID_PATTERN =
     /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+  /**
+   * From this size on (bytes), a notification shows while the upload runs.
+   */
+  export const PROGRESS_THRESHOLD = 1_000_000;
+
+  /**
+   * Dismiss a notification, if there is one.
+   */
+  export function dismiss(id: string | null): void {
+    if (id !== null) {
+      Notification.dismiss(id);
+    }
+  }
 
   /**
    * The size in bytes of a value as UTF-8 JSON.
