@@ -33,6 +33,11 @@ import {
 const BODY_CLASS = 'jp-Tracker-Configure';
 
 /**
+ * The class of the dialog, taller than Lab's dialogs allow by default.
+ */
+const DIALOG_CLASS = 'jp-Tracker-ConfigureDialog';
+
+/**
  * The class of a labelled field.
  */
 const FIELD_CLASS = 'jp-Tracker-Configure-field';
@@ -241,7 +246,7 @@ export class ConfigureBody extends Widget {
     this._model = options.model;
 
     this._url = Private.input('text', 'jp-Tracker-Configure-url');
-    this._url.placeholder = 'Empty: this Jupyter server';
+    this._url.placeholder = 'Empty: this Jupyter server keeps the runs';
     this._token = Private.input('password', 'jp-Tracker-Configure-token');
     this._token.autocomplete = 'new-password';
     this._forget = Private.input('checkbox', 'jp-Tracker-Configure-forget');
@@ -268,11 +273,7 @@ export class ConfigureBody extends Widget {
     this._forgetLabel = forgetLabel;
 
     this.node.append(
-      Private.field(
-        'Tracker URL',
-        this._url,
-        'Leave empty to keep runs on this Jupyter server.'
-      ),
+      Private.field('Tracker URL', this._url, ''),
       Private.field('API token', this._token, '', forgetLabel),
       Private.field('Default project', this._project, '', this._newProject),
       this._status,
@@ -472,6 +473,7 @@ export class ConfigureBody extends Widget {
       const name = document.createElement('span');
       name.className = 'jp-Tracker-Tokens-itemName';
       name.textContent = token.name;
+      name.title = token.name;
       const details = document.createElement('span');
       details.className = 'jp-Tracker-Tokens-itemDetails';
       details.textContent = [
@@ -484,7 +486,7 @@ export class ConfigureBody extends Widget {
       ].join(' · ');
       const revoke = document.createElement('button');
       revoke.type = 'button';
-      revoke.className = 'jp-Button jp-mod-styled jp-mod-warn';
+      revoke.className = 'jp-Button jp-mod-styled jp-mod-reject';
       revoke.textContent = 'Revoke';
       revoke.setAttribute('aria-label', `Revoke token ${token.name}`);
       revoke.addEventListener('click', () => {
@@ -492,6 +494,7 @@ export class ConfigureBody extends Widget {
         if (revoke.dataset.confirm !== 'true') {
           revoke.dataset.confirm = 'true';
           revoke.textContent = 'Confirm revoke';
+          revoke.classList.replace('jp-mod-reject', 'jp-mod-warn');
           return;
         }
         void this._model
@@ -640,6 +643,7 @@ namespace Private {
   export class ConfigureDialog extends Dialog<void> {
     constructor(options: Partial<Dialog.IOptions<void>>) {
       super(options);
+      this.addClass(DIALOG_CLASS);
       this._form = options.body as ConfigureBody;
       this._saveIndex = (options.buttons ?? []).findIndex(b => b.accept);
     }
