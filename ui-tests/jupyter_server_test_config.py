@@ -4,6 +4,7 @@ Galata's helper turns authentication and the XSRF check off and puts the
 notebook root in a temporary folder; never use this configuration elsewhere.
 """
 
+import os
 import shutil
 from pathlib import Path
 from tempfile import gettempdir
@@ -27,3 +28,8 @@ shutil.rmtree(_tracker_dir, ignore_errors=True)
 _tracker_dir.mkdir(parents=True)
 c.TrackerExtension.db_url = f"sqlite:///{_tracker_dir / 'tracker.db'}"  # noqa: F821
 c.TrackerExtension.blob_dir = str(_tracker_dir / "blobs")  # noqa: F821
+
+# The Configure dialog saves to jupyter_tracker_client.json in the Jupyter config
+# folder: keep it in the same throw-away folder, never in the user's ~/.jupyter.
+# Read when the extension starts (after this file), and by the kernels it starts.
+os.environ["JUPYTER_CONFIG_DIR"] = str(_tracker_dir / "jupyter-config")
