@@ -145,3 +145,35 @@ export async function uploadCheckpoint(
   }
   return (await response.json()) as { [key: string]: unknown };
 }
+
+/**
+ * Call a tracker route as Lab does (XSRF header, JSON body) and return the
+ * status and the decoded answer, whatever the status.
+ */
+export async function callTracker(
+  page: Page,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  route: string,
+  options: {
+    params?: { [key: string]: string | number };
+    data?: unknown;
+  } = {}
+): Promise<{ status: number; body: any }> {
+  const response: APIResponse = await page.request.fetch(
+    `${API_PATH}/${route}`,
+    {
+      method,
+      headers: await trackerHeaders(page),
+      params: options.params,
+      data: options.data
+    }
+  );
+  const text = await response.text();
+  let body: any = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: response.status(), body };
+}
