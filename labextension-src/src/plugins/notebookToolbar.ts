@@ -147,6 +147,11 @@ export const notebookToolbarPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    // Upload needs a notebook: keep its enabled state in step with focus.
+    tracker.currentChanged.connect(() =>
+      commands.notifyCommandChanged(CommandIDs.upload)
+    );
+
     if (palette) {
       for (const command of Object.values(CommandIDs)) {
         palette.addItem({
