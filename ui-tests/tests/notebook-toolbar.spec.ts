@@ -260,11 +260,15 @@ test.describe('Notebook toolbar', () => {
       first.getByRole('button', { name: 'Show history' })
     ).toBeVisible();
     await page.notebook.setCell(0, 'code', 'x = 2');
-    await uploadWithButton(
+    const second = await uploadWithButton(
       page,
       'second version',
       `Checkpoint 2 of ${filePath} stored`
     );
+
+    // And the notification's button opens the notebook's history
+    await second.getByRole('button', { name: 'Show history' }).click();
+    await expect(page.locator('#jp-tracker-checkpoint-history')).toBeVisible();
 
     // Then the tracker has both, the second with the edited source, and the
     // notebook got an id before its first upload (saved to disk too)
@@ -283,7 +287,7 @@ test.describe('Notebook toolbar', () => {
       'upload',
       'upload'
     ]);
-    const second = await callTracker(
+    const content = await callTracker(
       page,
       'GET',
       'notebooks/checkpoints/content',
@@ -291,8 +295,8 @@ test.describe('Notebook toolbar', () => {
         params: { project, path: filePath, number: 2 }
       }
     );
-    expect(second.body.cells.map(sourceOf)).toEqual(['x = 2']);
-    const id = second.body.metadata.jupyter_tracker.notebook_id;
+    expect(content.body.cells.map(sourceOf)).toEqual(['x = 2']);
+    const id = content.body.metadata.jupyter_tracker.notebook_id;
     expect(id).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
     );
