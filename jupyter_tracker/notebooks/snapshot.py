@@ -86,8 +86,10 @@ def prepare(
         raise ValueError(f"unknown origin {origin!r}: expected one of {', '.join(ORIGINS)}")
     running_cell = _check_running_cell(running_cell)
     nb, history = parse_body(body)
-    warnings = analyse_hidden_state(nb["cells"], history, running_cell)
+    # Warnings describe the checkpoint as stored: code appended from the history is in it, so
+    # the cell that started a run from an unsaved notebook is not reported as deleted.
     added = _append_history_cells(nb, history) if origin == "disk" and history else 0
+    warnings = analyse_hidden_state(nb["cells"], history, running_cell)
     split_lines(nb)
     return Snapshot(
         content=canonical_bytes(nb),
