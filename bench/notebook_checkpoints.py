@@ -298,6 +298,24 @@ def upload_over_http(url: str, token: str, body: bytes, path: str) -> tuple[floa
         return seconds, status, data[:300].decode(errors="replace")
 
 
+def diff_over_http(url: str, token: str, path: str, base: int, remote: int) -> tuple[float, int]:
+    """GET the diff of two checkpoints of ``path``; (seconds, reply size in bytes)."""
+    query = urllib.parse.urlencode(
+        {"project": PROJECT, "path": path, "base": base, "remote": remote}
+    )
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}{API}/notebooks/diff?{query}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as reply:
+        data = reply.read()
+    seconds = time.perf_counter() - start
+    if not isinstance(json.loads(data).get("diff"), list):
+        raise RuntimeError("the diff route answered without a diff")
+    return seconds, len(data)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -448,6 +466,26 @@ def _http_rows(args: argparse.Namespace, workdir: Path, body: bytes) -> list[tup
             rows.append(
                 (f"upload over HTTP, {attempt} ({status}, created={created})", f"{seconds:.2f} s")
             )
+        # The pair as checkpoints 1 and 2 of one notebook, then their diff through the route:
+        # blob reads, the diff and the JSON reply holding the whole base notebook.
+        numbers = []
+        for name in ("base.ipynb", "remote.ipynb"):
+            _, status, reply = upload_over_http(
+                url, token, (workdir / name).read_bytes(), "bench/pair.ipynb"
+            )
+            if status >= 300 or not isinstance(reply, dict):
+                return [*rows, ("diff over HTTP", f"failed: {status} {str(reply)[:120]}")]
+            numbers.append(int(reply["number"]))
+        times = []
+        for _ in range(3):
+            seconds, size = diff_over_http(url, token, "bench/pair.ipynb", *numbers)
+            times.append(seconds)
+        rows.append(
+            (
+                f"diff over HTTP, checkpoints of the pair (reply {size / 1e6:.1f} MB)",
+                f"{statistics.median(times):.2f} s  (median of 3)",
+            )
+        )
         return rows
 
 
