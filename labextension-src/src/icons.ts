@@ -24,3 +24,14 @@ export const runsIcon = new LabIcon({
   name: 'jupyter-tracker:runs',
   svgstr: RUNS_SVG
 });
+
+/**
+ * A warning triangle (hidden-state warnings); its shape recolours with the
+ * theme's warn colour.
+ */
+export const warningIcon = new LabIcon({
+  name: 'jupyter-tracker:warning',
+  svgstr: `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <path class="jp-icon-warn0" fill="#f57c00" d="M1 21h22L12 2 1 21zm12-3h-2v-2h2v2zm0-4h-2v-4h2v4z"/>
+</svg>`
+});

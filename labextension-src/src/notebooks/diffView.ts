@@ -6,59 +6,28 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { CodeEditor } from '@jupyterlab/codeeditor';
 import { PathExt } from '@jupyterlab/coreutils';
-import type * as nbformat from '@jupyterlab/nbformat';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { ServerConnection } from '@jupyterlab/services';
 import { refreshIcon, ToolbarButton } from '@jupyterlab/ui-components';
-import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
 import type { IDiffEntry } from 'nbdime/lib/diff/diffentries';
 import { NotebookDiffModel } from 'nbdime/lib/diff/model';
 import { NotebookDiffWidget } from 'nbdime/lib/diff/widget';
 
+import { INotebookDiffReply } from '../api';
 import {
-  diffNotebook,
-  ICheckpoint,
-  INotebookDiffReply,
-  ISummarisedOutput
-} from '../api';
-import { formatSize, warningIcon } from './historyPanel';
+  DIFF_HEADER_CLASS,
+  DIFF_SUMMARISED_CLASS,
+  renderDiffHeader,
+  renderSummarisedNote
+} from './diffHeader';
+import { CheckpointDiffModel } from './diffModel';
+import { element } from './dom';
 
 /**
  * The class of the diff view's root node.
  */
 const VIEW_CLASS = 'jp-Tracker-DiffView';
-
-/**
- * The class of the header naming both sides.
- */
-const HEADER_CLASS = 'jp-Tracker-DiffView-header';
-
-/**
- * The class of one side in the header.
- */
-const SIDE_CLASS = 'jp-Tracker-DiffView-side';
-
-/**
- * The class of a side's title.
- */
-const SIDE_TITLE_CLASS = 'jp-Tracker-DiffView-sideTitle';
-
-/**
- * The class of a side's details (author, time, description).
- */
-const SIDE_META_CLASS = 'jp-Tracker-DiffView-sideMeta';
-
-/**
- * The class of a side's hidden-state warning.
- */
-const SIDE_WARNING_CLASS = 'jp-Tracker-DiffView-sideWarning';
-
-/**
- * The class of the note listing the outputs compared by hash.
- */
-const SUMMARISED_CLASS = 'jp-Tracker-DiffView-summarised';
 
 /**
  * The class of the loading, error and "no changes" messages.
@@ -97,187 +66,6 @@ const CELL_DIFF_CLASS = 'jp-Cell-diff';
 const UNCHANGED_CELL_CLASS = 'jp-Diff-unchanged';
 
 /**
- * Loads the diff of a checkpoint with another checkpoint, or with the
- * notebook in the editor, and keeps the reply or the error.
- */
-export class CheckpointDiffModel implements IDisposable {
-  /**
-   * Create a model; nothing is loaded until {@link load}.
-   */
-  constructor(options: CheckpointDiffModel.IOptions) {
-    this._serverSettings = options.serverSettings;
-    this._request = { ...options.request };
-    this._current = options.current ?? null;
-  }
-
-  /**
-   * Emitted when the reply, the loading flag or the error change.
-   */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  /**
-   * What is compared.
-   */
-  get request(): CheckpointDiffModel.IRequest {
-    return this._request;
-  }
-
-  /**
-   * Whether the remote side is the editor's content.
-   */
-  get againstEditor(): boolean {
-    return this._request.remote === undefined;
-  }
-
-  /**
-   * The last diff received, or `null`.
-   */
-  get reply(): INotebookDiffReply | null {
-    return this._reply;
-  }
-
-  /**
-   * Whether a load is in flight.
-   */
-  get loading(): boolean {
-    return this._loading;
-  }
-
-  /**
-   * The message of the last failed load, or `null`.
-   */
-  get error(): string | null {
-    return this._error;
-  }
-
-  /**
-   * Whether the model is disposed.
-   */
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /**
-   * Compute the diff on the server (again, for the editor's latest content
-   * when the remote side is the editor).
-   *
-   * @returns A promise that never rejects; a failure is kept in `error`.
-   */
-  async load(): Promise<void> {
-    if (this._isDisposed || this._loading) {
-      return;
-    }
-    this._loading = true;
-    this._changed.emit();
-    try {
-      let current: nbformat.INotebookContent | undefined;
-      if (this.againstEditor) {
-        const content = this._current?.();
-        if (!content) {
-          throw new Error(
-            `${this._request.path} is not open in an editor, so there is nothing to compare checkpoint ${this._request.base} with.`
-          );
-        }
-        current = content;
-      }
-      const reply = await diffNotebook(this._serverSettings, {
-        project: this._request.project,
-        path: this._request.path,
-        base: this._request.base,
-        remote: this._request.remote,
-        current
-      });
-      if (this._isDisposed) {
-        return;
-      }
-      this._reply = reply;
-      this._error = null;
-    } catch (reason) {
-      if (this._isDisposed) {
-        return;
-      }
-      this._error =
-        reason instanceof Error && reason.message
-          ? reason.message
-          : 'The diff could not be computed.';
-    } finally {
-      this._loading = false;
-      if (!this._isDisposed) {
-        this._changed.emit();
-      }
-    }
-  }
-
-  /**
-   * Dispose the model.
-   */
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
-  }
-
-  private _serverSettings: ServerConnection.ISettings;
-  private _request: CheckpointDiffModel.IRequest;
-  private _current: (() => nbformat.INotebookContent | null) | null;
-  private _reply: INotebookDiffReply | null = null;
-  private _loading = false;
-  private _error: string | null = null;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
-}
-
-/**
- * The namespace for `CheckpointDiffModel` statics.
- */
-export namespace CheckpointDiffModel {
-  /**
-   * What to compare.
-   */
-  export interface IRequest {
-    /**
-     * The project; the server's default when absent.
-     */
-    project?: string;
-    /**
-     * The notebook's path as the tracker knows it.
-     */
-    path: string;
-    /**
-     * The base checkpoint's number (the left side).
-     */
-    base: number;
-    /**
-     * The other checkpoint's number; absent to compare with the editor.
-     */
-    remote?: number;
-  }
-
-  /**
-   * Options to create a model.
-   */
-  export interface IOptions {
-    /**
-     * The server connection settings.
-     */
-    serverSettings: ServerConnection.ISettings;
-    /**
-     * What to compare.
-     */
-    request: IRequest;
-    /**
-     * The editor's content, read at each load when `request.remote` is
-     * absent; `null` when the notebook is no longer open.
-     */
-    current?: () => nbformat.INotebookContent | null;
-  }
-}
-
-/**
  * Renders a {@link CheckpointDiffModel}: which checkpoints are compared, the
  * outputs compared by hash, and nbdime's notebook diff, with the cells
  * without changes hidden or shown.
@@ -297,9 +85,9 @@ export class CheckpointDiffView extends Panel {
     this._editorFactory = options.editorFactory;
 
     this._header = new Widget();
-    this._header.addClass(HEADER_CLASS);
+    this._header.addClass(DIFF_HEADER_CLASS);
     this._summarised = new Widget();
-    this._summarised.addClass(SUMMARISED_CLASS);
+    this._summarised.addClass(DIFF_SUMMARISED_CLASS);
     this._summarised.hide();
     this._status = new Widget();
     this._status.addClass(STATUS_CLASS);
@@ -395,8 +183,8 @@ export class CheckpointDiffView extends Panel {
    * Render a reply: header, summarised outputs, then nbdime's widget.
    */
   private async _render(reply: INotebookDiffReply): Promise<void> {
-    Private.renderHeader(this._header.node, reply, this._model.request);
-    Private.renderSummarised(this._summarised.node, reply.summarised ?? []);
+    renderDiffHeader(this._header.node, reply, this._model.request);
+    renderSummarisedNote(this._summarised.node, reply.summarised ?? []);
     this._summarised.setHidden((reply.summarised ?? []).length === 0);
 
     for (const widget of [...this._body.widgets]) {
@@ -541,23 +329,6 @@ namespace Private {
   }
 
   /**
-   * Create an element with a class and, optionally, text (always set as
-   * text, never parsed as HTML).
-   */
-  export function element<K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    className: string,
-    text?: string
-  ): HTMLElementTagNameMap[K] {
-    const node = document.createElement(tag);
-    node.className = className;
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
-
-  /**
    * Show a message in the status line.
    */
   export function setStatus(
@@ -569,96 +340,6 @@ namespace Private {
     widget.node.setAttribute('role', isError ? 'alert' : 'status');
     widget.toggleClass('jp-mod-error', isError);
     widget.show();
-  }
-
-  /**
-   * Name both sides: number, author, time, description and warnings.
-   */
-  export function renderHeader(
-    node: HTMLElement,
-    reply: INotebookDiffReply,
-    request: CheckpointDiffModel.IRequest
-  ): void {
-    const base = renderSide(
-      'base',
-      `Checkpoint ${request.base}`,
-      reply.base_checkpoint
-    );
-    const remote =
-      request.remote === undefined
-        ? renderSide('remote', 'Editor', null)
-        : renderSide(
-            'remote',
-            `Checkpoint ${request.remote}`,
-            reply.remote_checkpoint
-          );
-    const arrow = element('span', `${HEADER_CLASS}-arrow`, '↔');
-    arrow.setAttribute('aria-hidden', 'true');
-    node.replaceChildren(base, arrow, remote);
-  }
-
-  /**
-   * One side of the header.
-   */
-  function renderSide(
-    side: 'base' | 'remote',
-    label: string,
-    checkpoint: ICheckpoint | null
-  ): HTMLElement {
-    const node = element('div', `${SIDE_CLASS} jp-mod-${side}`);
-    node.append(element('div', SIDE_TITLE_CLASS, label));
-    const meta: string[] = [];
-    if (checkpoint) {
-      meta.push(checkpoint.author, formatDate(checkpoint.created_at));
-      if (checkpoint.description) {
-        meta.push(checkpoint.description);
-      }
-    } else {
-      meta.push('what the editor holds now, unsaved edits included');
-    }
-    node.append(element('div', SIDE_META_CLASS, meta.join(' · ')));
-    for (const warning of checkpoint?.warnings ?? []) {
-      const line = element('div', SIDE_WARNING_CLASS);
-      const icon = warningIcon.element({ tag: 'span' });
-      icon.setAttribute('aria-hidden', 'true');
-      line.append(icon, element('span', '', warning.message));
-      node.append(line);
-    }
-    return node;
-  }
-
-  /**
-   * List the outputs compared by hash rather than line by line.
-   */
-  export function renderSummarised(
-    node: HTMLElement,
-    summarised: ReadonlyArray<ISummarisedOutput>
-  ): void {
-    if (summarised.length === 0) {
-      node.replaceChildren();
-      return;
-    }
-    const intro = element(
-      'div',
-      `${SUMMARISED_CLASS}-intro`,
-      'Large outputs and images are compared by their hash, not line by line; a changed one is shown whole:'
-    );
-    const list = element('ul', `${SUMMARISED_CLASS}-list`);
-    for (const item of summarised) {
-      const entry = element('li', `${SUMMARISED_CLASS}-item`, describe(item));
-      if (item.reason) {
-        entry.title = item.reason;
-      }
-      list.append(entry);
-    }
-    node.replaceChildren(intro, list);
-  }
-
-  /**
-   * "cell 3, output 1 (image/png, 1.2 MB) compared by hash" (1-based).
-   */
-  export function describe(item: ISummarisedOutput): string {
-    return `cell ${item.cell + 1}, output ${item.output + 1} (${item.mime}, ${formatSize(item.size)}) compared by hash`;
   }
 
   /**
@@ -733,18 +414,5 @@ namespace Private {
     update();
     widget.node.append(changedOnly, all);
     return widget;
-  }
-
-  /**
-   * A local date and time for an ISO timestamp, or the timestamp itself.
-   */
-  export function formatDate(iso: string): string {
-    const date = new Date(iso);
-    return Number.isNaN(date.getTime())
-      ? iso
-      : date.toLocaleString(undefined, {
-          dateStyle: 'medium',
-          timeStyle: 'short'
-        });
   }
 }

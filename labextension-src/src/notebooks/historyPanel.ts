@@ -3,12 +3,19 @@
  */
 
 import { PathExt } from '@jupyterlab/coreutils';
-import { LabIcon, refreshIcon } from '@jupyterlab/ui-components';
+import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { CheckpointOrigin, ICheckpoint, IHiddenStateWarning } from '../api';
+import { ICheckpoint } from '../api';
+import { element } from './dom';
 import { CheckpointHistoryModel } from './historyModel';
+import {
+  CHECKPOINT_SELECT_CLASS,
+  checkpointRowNumber,
+  renderCheckpointRow,
+  renderRowSelection
+} from './historyRow';
 
 /**
  * The class of the panel's root node.
@@ -81,91 +88,6 @@ const EMPTY_CLASS = 'jp-Tracker-EmptyState';
 const LIST_CLASS = 'jp-Tracker-CheckpointList';
 
 /**
- * The class of one checkpoint row.
- */
-const ITEM_CLASS = 'jp-Tracker-CheckpointItem';
-
-/**
- * The class of a row's checkbox label.
- */
-const SELECT_CLASS = 'jp-Tracker-CheckpointItem-select';
-
-/**
- * The class of a row's text column.
- */
-const MAIN_CLASS = 'jp-Tracker-CheckpointItem-main';
-
-/**
- * The class of a row's first line (number, description, size).
- */
-const HEAD_CLASS = 'jp-Tracker-CheckpointItem-head';
-
-/**
- * The class of the checkpoint number.
- */
-const NUMBER_CLASS = 'jp-Tracker-CheckpointItem-number';
-
-/**
- * The class of the description.
- */
-const DESCRIPTION_CLASS = 'jp-Tracker-CheckpointItem-description';
-
-/**
- * The class of the size.
- */
-const SIZE_CLASS = 'jp-Tracker-CheckpointItem-size';
-
-/**
- * The class of a row's second line (author, time, origin).
- */
-const META_CLASS = 'jp-Tracker-CheckpointItem-meta';
-
-/**
- * The class of the author.
- */
-const AUTHOR_CLASS = 'jp-Tracker-CheckpointItem-author';
-
-/**
- * The class of the creation time.
- */
-const TIME_CLASS = 'jp-Tracker-CheckpointItem-time';
-
-/**
- * The class of the origin label.
- */
-const ORIGIN_CLASS = 'jp-Tracker-CheckpointItem-origin';
-
-/**
- * The class of the line listing the runs.
- */
-const RUNS_CLASS = 'jp-Tracker-CheckpointItem-runs';
-
-/**
- * The class of one run id.
- */
-const RUN_CLASS = 'jp-Tracker-CheckpointItem-run';
-
-/**
- * The class of the hidden-state warning list.
- */
-const WARNINGS_CLASS = 'jp-Tracker-CheckpointItem-warnings';
-
-/**
- * The class of one hidden-state warning.
- */
-const WARNING_CLASS = 'jp-Tracker-CheckpointItem-warning';
-
-/**
- * The class of a warning's icon.
- */
-const WARNING_ICON_CLASS = 'jp-Tracker-CheckpointItem-warningIcon';
-
-/**
- * The class of a warning's message.
- */
-const WARNING_MESSAGE_CLASS = 'jp-Tracker-CheckpointItem-warningMessage';
-
-/**
  * The class of the footer with the checkpoint count.
  */
 const FOOTER_CLASS = 'jp-Tracker-HistoryPanel-footer';
@@ -174,41 +96,6 @@ const FOOTER_CLASS = 'jp-Tracker-HistoryPanel-footer';
  * The modifier set while a load is in flight.
  */
 const LOADING_MOD = 'jp-mod-loading';
-
-/**
- * The modifier of a selected row.
- */
-const SELECTED_MOD = 'jp-mod-selected';
-
-/**
- * The modifier of a row with hidden-state warnings.
- */
-const WARNED_MOD = 'jp-mod-warned';
-
-/**
- * A warning triangle; its shape recolours with the theme's warn colour.
- */
-export const warningIcon = new LabIcon({
-  name: 'jupyter-tracker:warning',
-  svgstr: `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
-  <path class="jp-icon-warn0" fill="#f57c00" d="M1 21h22L12 2 1 21zm12-3h-2v-2h2v2zm0-4h-2v-4h2v4z"/>
-</svg>`
-});
-
-/**
- * A size in bytes for people: `812 B`, `4.2 KB`, `1.2 MB`.
- */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
-}
 
 /**
  * A panel listing the checkpoints of a {@link CheckpointHistoryModel}.
@@ -229,9 +116,9 @@ export class CheckpointHistoryPanel extends Widget {
     this._model = options.model;
     this._compare = options.compare;
 
-    const header = Private.element('div', HEADER_CLASS);
-    const title = Private.element('h2', TITLE_CLASS, 'Checkpoints');
-    this._refreshButton = Private.element('button', REFRESH_CLASS);
+    const header = element('div', HEADER_CLASS);
+    const title = element('h2', TITLE_CLASS, 'Checkpoints');
+    this._refreshButton = element('button', REFRESH_CLASS);
     this._refreshButton.type = 'button';
     this._refreshButton.title = 'Refresh checkpoints';
     this._refreshButton.setAttribute('aria-label', 'Refresh checkpoints');
@@ -241,40 +128,36 @@ export class CheckpointHistoryPanel extends Widget {
     });
     header.append(title, this._refreshButton);
 
-    this._notebookLine = Private.element('div', NOTEBOOK_CLASS);
+    this._notebookLine = element('div', NOTEBOOK_CLASS);
 
-    this._actions = Private.element('div', ACTIONS_CLASS);
-    this._compareButton = Private.element('button', BUTTON_CLASS, 'Compare');
+    this._actions = element('div', ACTIONS_CLASS);
+    this._compareButton = element('button', BUTTON_CLASS, 'Compare');
     this._compareButton.type = 'button';
     this._compareButton.title = 'Compare the two selected checkpoints';
     this._compareButton.addEventListener('click', () => this._onCompare(2));
-    this._editorButton = Private.element(
-      'button',
-      BUTTON_CLASS,
-      'Compare with editor'
-    );
+    this._editorButton = element('button', BUTTON_CLASS, 'Compare with editor');
     this._editorButton.type = 'button';
     this._editorButton.title =
       'Compare the selected checkpoint with the notebook in the editor';
     this._editorButton.addEventListener('click', () => this._onCompare(1));
     this._actions.append(this._compareButton, this._editorButton);
 
-    this._hint = Private.element('div', HINT_CLASS);
+    this._hint = element('div', HINT_CLASS);
     this._hint.setAttribute('aria-live', 'polite');
 
-    this._error = Private.element('div', ERROR_CLASS);
+    this._error = element('div', ERROR_CLASS);
     this._error.setAttribute('role', 'alert');
     this._error.hidden = true;
 
-    this._empty = Private.element('div', EMPTY_CLASS);
-    this._list = Private.element('ul', LIST_CLASS);
+    this._empty = element('div', EMPTY_CLASS);
+    this._list = element('ul', LIST_CLASS);
     this._list.setAttribute('aria-label', 'Checkpoints');
     this._list.addEventListener('click', this._onListClick);
     this._list.addEventListener('change', this._onListChange);
-    const body = Private.element('div', BODY_CLASS);
+    const body = element('div', BODY_CLASS);
     body.append(this._empty, this._list);
 
-    this._footer = Private.element('div', FOOTER_CLASS);
+    this._footer = element('div', FOOTER_CLASS);
 
     this.node.append(
       header,
@@ -347,9 +230,7 @@ export class CheckpointHistoryPanel extends Widget {
     if (model.checkpoints !== this._renderedCheckpoints) {
       this._renderedCheckpoints = model.checkpoints;
       const focused = Private.focusedNumber(this._list);
-      this._list.replaceChildren(
-        ...model.checkpoints.map(Private.renderCheckpoint)
-      );
+      this._list.replaceChildren(...model.checkpoints.map(renderCheckpointRow));
       if (focused !== null) {
         this._list
           .querySelector<HTMLInputElement>(
@@ -359,7 +240,7 @@ export class CheckpointHistoryPanel extends Widget {
       }
     }
     this._list.hidden = model.checkpoints.length === 0;
-    Private.renderSelection(this._list, model.selection);
+    renderRowSelection(this._list, model.selection);
 
     Private.renderEmptyState(this._empty, model);
 
@@ -393,10 +274,10 @@ export class CheckpointHistoryPanel extends Widget {
    */
   private _onListClick = (event: MouseEvent): void => {
     const target = event.target as HTMLElement;
-    if (target.closest(`.${SELECT_CLASS}`)) {
+    if (target.closest(`.${CHECKPOINT_SELECT_CLASS}`)) {
       return; // The checkbox handles it.
     }
-    const number = Private.rowNumber(target);
+    const number = checkpointRowNumber(target);
     if (number === null) {
       return;
     }
@@ -412,7 +293,7 @@ export class CheckpointHistoryPanel extends Widget {
    */
   private _onListChange = (event: Event): void => {
     const input = event.target as HTMLInputElement;
-    const number = Private.rowNumber(input);
+    const number = checkpointRowNumber(input);
     if (number !== null) {
       this._model.setSelected(number, input.checked);
     }
@@ -452,15 +333,6 @@ export namespace CheckpointHistoryPanel {
      */
     compare: (comparison: CheckpointHistoryModel.IComparison) => void;
   }
-
-  /**
-   * How each origin is shown.
-   */
-  export const ORIGIN_LABELS: { [origin in CheckpointOrigin]: string } = {
-    upload: 'uploaded',
-    editor: 'from the editor',
-    disk: 'from disk'
-  };
 }
 
 /**
@@ -468,37 +340,11 @@ export namespace CheckpointHistoryPanel {
  */
 namespace Private {
   /**
-   * Create an element with a class and, optionally, text (always set as
-   * text, never parsed as HTML).
-   */
-  export function element<K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    className: string,
-    text?: string
-  ): HTMLElementTagNameMap[K] {
-    const node = document.createElement(tag);
-    node.className = className;
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
-
-  /**
-   * The number of the row holding `node`, or `null`.
-   */
-  export function rowNumber(node: Element): number | null {
-    const row = node.closest<HTMLElement>(`.${ITEM_CLASS}`);
-    const value = Number(row?.dataset.number);
-    return row && Number.isInteger(value) ? value : null;
-  }
-
-  /**
    * The number of the row whose checkbox has the focus, or `null`.
    */
   export function focusedNumber(list: HTMLElement): number | null {
     const active = document.activeElement;
-    return active && list.contains(active) ? rowNumber(active) : null;
+    return active && list.contains(active) ? checkpointRowNumber(active) : null;
   }
 
   /**
@@ -541,129 +387,6 @@ namespace Private {
       element('div', ERROR_TITLE_CLASS, 'Could not load the checkpoints'),
       element('div', ERROR_MESSAGE_CLASS, message)
     );
-  }
-
-  /**
-   * Create the row of one checkpoint.
-   */
-  export function renderCheckpoint(checkpoint: ICheckpoint): HTMLLIElement {
-    const item = element('li', ITEM_CLASS);
-    item.dataset.number = String(checkpoint.number);
-    item.dataset.origin = checkpoint.origin;
-
-    const select = element('label', SELECT_CLASS);
-    const checkbox = element('input', '');
-    checkbox.type = 'checkbox';
-    checkbox.setAttribute(
-      'aria-label',
-      `Select checkpoint ${checkpoint.number}`
-    );
-    select.append(checkbox);
-
-    const main = element('div', MAIN_CLASS);
-
-    const head = element('div', HEAD_CLASS);
-    const number = element('span', NUMBER_CLASS, `#${checkpoint.number}`);
-    number.title = `Checkpoint ${checkpoint.number}`;
-    const description = element(
-      'span',
-      DESCRIPTION_CLASS,
-      checkpoint.description || 'No description'
-    );
-    if (checkpoint.description) {
-      description.title = checkpoint.description;
-    } else {
-      description.classList.add('jp-mod-empty');
-    }
-    const size = element('span', SIZE_CLASS, formatSize(checkpoint.size));
-    size.title = `${checkpoint.size.toLocaleString()} bytes`;
-    head.append(number, description, size);
-
-    const meta = element('div', META_CLASS);
-    const author = element('span', AUTHOR_CLASS, checkpoint.author);
-    const time = element('time', TIME_CLASS, formatDate(checkpoint.created_at));
-    time.dateTime = checkpoint.created_at;
-    const origin = element(
-      'span',
-      ORIGIN_CLASS,
-      CheckpointHistoryPanel.ORIGIN_LABELS[checkpoint.origin] ??
-        checkpoint.origin
-    );
-    meta.append(author, time, origin);
-
-    main.append(head, meta);
-
-    const runs =
-      checkpoint.runs ?? (checkpoint.run_id ? [checkpoint.run_id] : []);
-    if (runs.length > 0) {
-      const line = element('div', RUNS_CLASS);
-      line.append(
-        element(
-          'span',
-          `${RUNS_CLASS}-label`,
-          runs.length === 1 ? 'Run' : 'Runs'
-        )
-      );
-      for (const id of runs) {
-        line.append(element('span', RUN_CLASS, id));
-      }
-      main.append(line);
-    }
-
-    const warnings = checkpoint.warnings ?? [];
-    if (warnings.length > 0) {
-      item.classList.add(WARNED_MOD);
-      main.append(renderWarnings(warnings));
-    }
-
-    item.title = tooltip(checkpoint);
-    item.append(select, main);
-    return item;
-  }
-
-  /**
-   * The hidden-state warnings of a checkpoint, each with an icon.
-   */
-  function renderWarnings(
-    warnings: ReadonlyArray<IHiddenStateWarning>
-  ): HTMLElement {
-    const list = element('ul', WARNINGS_CLASS);
-    list.setAttribute('aria-label', 'Hidden-state warnings');
-    for (const warning of warnings) {
-      const entry = element('li', WARNING_CLASS);
-      entry.dataset.kind = warning.kind;
-      const icon = warningIcon.element({
-        tag: 'span',
-        className: WARNING_ICON_CLASS
-      });
-      icon.setAttribute('aria-hidden', 'true');
-      const message = element('span', WARNING_MESSAGE_CLASS, warning.message);
-      entry.append(icon, message);
-      list.append(entry);
-    }
-    return list;
-  }
-
-  /**
-   * Tick the checkboxes and mark the rows of the selection.
-   */
-  export function renderSelection(
-    list: HTMLElement,
-    selection: ReadonlyArray<number>
-  ): void {
-    for (const row of Array.from(
-      list.querySelectorAll<HTMLElement>(`.${ITEM_CLASS}`)
-    )) {
-      const selected = selection.includes(Number(row.dataset.number));
-      row.classList.toggle(SELECTED_MOD, selected);
-      row.setAttribute('aria-selected', String(selected));
-      const checkbox = row.querySelector<HTMLInputElement>(
-        'input[type="checkbox"]'
-      );
-      if (checkbox) {
-        checkbox.checked = selected;
-      }
-    }
   }
 
   /**
@@ -716,33 +439,5 @@ namespace Private {
       return `Checkpoint ${comparison.base} selected: compare it with the editor, or select one more.`;
     }
     return `Checkpoints ${comparison.base} and ${comparison.remote} selected.`;
-  }
-
-  /**
-   * The hover text of a row.
-   */
-  function tooltip(checkpoint: ICheckpoint): string {
-    const lines = [`Checkpoint ${checkpoint.number} of ${checkpoint.path}`];
-    if (checkpoint.description) {
-      lines.push(checkpoint.description);
-    }
-    lines.push(
-      `Saved by ${checkpoint.author}, ${formatDate(checkpoint.created_at)}`
-    );
-    lines.push(`SHA-256: ${checkpoint.sha256}`);
-    return lines.join('\n');
-  }
-
-  /**
-   * A local date and time for an ISO timestamp, or the timestamp itself.
-   */
-  function formatDate(iso: string): string {
-    const date = new Date(iso);
-    return Number.isNaN(date.getTime())
-      ? iso
-      : date.toLocaleString(undefined, {
-          dateStyle: 'medium',
-          timeStyle: 'short'
-        });
   }
 }

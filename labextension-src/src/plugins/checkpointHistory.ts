@@ -20,7 +20,8 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { historyIcon } from '@jupyterlab/ui-components';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { CheckpointDiffModel, CheckpointDiffView } from '../notebooks/diffView';
+import { CheckpointDiffModel } from '../notebooks/diffModel';
+import { CheckpointDiffView } from '../notebooks/diffView';
 import { CheckpointHistoryModel } from '../notebooks/historyModel';
 import { CheckpointHistoryPanel } from '../notebooks/historyPanel';
 
