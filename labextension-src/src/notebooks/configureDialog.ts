@@ -1,18 +1,20 @@
 /**
- * Configure: where the tracker is, the API token, the default project, and
- * API tokens for other machines.
+ * Configure: where the tracker is, the API token and the default project,
+ * with the API tokens for other machines below (`tokensSection.ts`).
  *
  * Settings are saved on the Jupyter server (in the user's
  * `jupyter_tracker_client.json`); the token typed here is checked by the
  * server at once and never comes back to the browser.
  */
 
-import { Clipboard, Dialog } from '@jupyterlab/apputils';
+import { Dialog } from '@jupyterlab/apputils';
 import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
-import { INewApiToken, ITrackerConfigUpdate, TrackerApiError } from '../api';
+import { ITrackerConfigUpdate, TrackerApiError } from '../api';
 import { ConfigureModel } from './configureModel';
+import { input, option } from './dom';
+import { TokensSection } from './tokensSection';
 
 /**
  * The class of the dialog body.
@@ -38,26 +40,6 @@ const HINT_CLASS = 'jp-Tracker-Configure-hint';
  * The class of the status line (success or error).
  */
 const STATUS_CLASS = 'jp-Tracker-Configure-status';
-
-/**
- * The class of the tokens section.
- */
-const TOKENS_CLASS = 'jp-Tracker-Tokens';
-
-/**
- * The class of the token list.
- */
-const TOKEN_LIST_CLASS = 'jp-Tracker-Tokens-list';
-
-/**
- * The class of one token row.
- */
-const TOKEN_ITEM_CLASS = 'jp-Tracker-Tokens-item';
-
-/**
- * The class of the box showing a new token's secret.
- */
-const SECRET_CLASS = 'jp-Tracker-Tokens-secret';
 
 /**
  * The modifiers of the status line. Not `jp-mod-error`: a dialog disables
@@ -92,14 +74,14 @@ export class ConfigureBody extends Widget {
     this.addClass(BODY_CLASS);
     this._model = options.model;
 
-    this._url = Private.input('text', 'jp-Tracker-Configure-url');
+    this._url = input('text', 'jp-Tracker-Configure-url');
     this._url.placeholder = 'Empty: this Jupyter server keeps the runs';
-    this._token = Private.input('password', 'jp-Tracker-Configure-token');
+    this._token = input('password', 'jp-Tracker-Configure-token');
     this._token.autocomplete = 'new-password';
-    this._forget = Private.input('checkbox', 'jp-Tracker-Configure-forget');
+    this._forget = input('checkbox', 'jp-Tracker-Configure-forget');
     this._project = document.createElement('select');
     this._project.className = 'jp-Tracker-Configure-project';
-    this._newProject = Private.input('text', 'jp-Tracker-Configure-newProject');
+    this._newProject = input('text', 'jp-Tracker-Configure-newProject');
     this._newProject.placeholder = 'New project name';
     this._newProject.setAttribute('aria-label', 'New project name');
     this._newProject.hidden = true;
@@ -113,6 +95,7 @@ export class ConfigureBody extends Widget {
     this._status.className = STATUS_CLASS;
     this._status.setAttribute('role', 'status');
     this._status.setAttribute('aria-live', 'polite');
+    this._tokens = new TokensSection({ model: this._model });
 
     const forgetLabel = document.createElement('label');
     forgetLabel.className = 'jp-Tracker-Configure-check';
@@ -124,7 +107,7 @@ export class ConfigureBody extends Widget {
       Private.field('API token', this._token, '', forgetLabel),
       Private.field('Default project', this._project, '', this._newProject),
       this._status,
-      this._renderTokensSection()
+      this._tokens.node
     );
 
     this._model.changed.connect(this._render, this);
@@ -136,7 +119,7 @@ export class ConfigureBody extends Widget {
    * Whether the focus is in the tokens section (Enter creates a token there).
    */
   get tokensHaveFocus(): boolean {
-    return this._tokensNode.contains(document.activeElement);
+    return this._tokens.hasFocus;
   }
 
   /**
@@ -178,22 +161,8 @@ export class ConfigureBody extends Widget {
   /**
    * Create a token from the name typed in the tokens section.
    */
-  async createToken(): Promise<void> {
-    const name = this._tokenName.value.trim();
-    if (!name) {
-      this._tokenName.focus();
-      this._setTokenStatus('Name the token first (e.g. the machine).', true);
-      return;
-    }
-    const scope = this._tokenScope.value;
-    try {
-      const token = await this._model.createToken(name, scope ? [scope] : null);
-      this._tokenName.value = '';
-      this._showSecret(token);
-      this._setTokenStatus('', false);
-    } catch (error) {
-      this._setTokenStatus(Private.messageOf(error), true);
-    }
+  createToken(): Promise<void> {
+    return this._tokens.createToken();
   }
 
   /**
@@ -217,8 +186,7 @@ export class ConfigureBody extends Widget {
   private _render(): void {
     const chosen = this._project.value || (this._model.config?.project ?? '');
     this._selectProject(chosen);
-    this._renderTokenScope();
-    this._renderTokens();
+    this._tokens.render();
     const error = this._model.loadError;
     if (error) {
       this._setStatus(`The settings could not be read: ${error}`, ERROR_MOD);
@@ -234,154 +202,11 @@ export class ConfigureBody extends Widget {
       names.unshift(name);
     }
     this._project.replaceChildren(
-      ...names.map(value => Private.option(value, value)),
-      Private.option(NEW_PROJECT, 'New project…')
+      ...names.map(value => option(value, value)),
+      option(NEW_PROJECT, 'New project…')
     );
     this._project.value = name || (names[0] ?? NEW_PROJECT);
     this._newProject.hidden = this._project.value !== NEW_PROJECT;
-  }
-
-  /**
-   * The tokens section: the list, then a form to create one.
-   */
-  private _renderTokensSection(): HTMLElement {
-    const section = document.createElement('section');
-    section.className = TOKENS_CLASS;
-    section.setAttribute('aria-label', 'API tokens');
-    const title = document.createElement('h3');
-    title.textContent = 'API tokens for other machines';
-    const help = document.createElement('p');
-    help.className = HINT_CLASS;
-    help.textContent =
-      'A script or another computer logs runs here with a token: set ' +
-      'JUPYTER_TRACKER_API_TOKEN there.';
-
-    this._tokenList = document.createElement('ul');
-    this._tokenList.className = TOKEN_LIST_CLASS;
-    this._tokenList.setAttribute('aria-label', 'API tokens');
-
-    this._tokenName = Private.input('text', 'jp-Tracker-Tokens-name');
-    this._tokenName.placeholder = 'Token name, e.g. gpu-box';
-    this._tokenName.setAttribute('aria-label', 'New token name');
-    this._tokenScope = document.createElement('select');
-    this._tokenScope.className = 'jp-Tracker-Tokens-scope';
-    this._tokenScope.setAttribute('aria-label', 'Projects the token can use');
-    const create = document.createElement('button');
-    create.type = 'button';
-    create.className = 'jp-Button jp-mod-styled jp-mod-reject';
-    create.textContent = 'Create token';
-    create.addEventListener('click', () => void this.createToken());
-    const form = document.createElement('div');
-    form.className = 'jp-Tracker-Tokens-create';
-    form.append(this._tokenName, this._tokenScope, create);
-
-    this._secret = document.createElement('div');
-    this._secret.className = SECRET_CLASS;
-    this._secret.hidden = true;
-    this._tokenStatus = document.createElement('div');
-    this._tokenStatus.className = STATUS_CLASS;
-    this._tokenStatus.setAttribute('role', 'status');
-
-    section.append(
-      title,
-      help,
-      this._tokenList,
-      form,
-      this._secret,
-      this._tokenStatus
-    );
-    this._tokensNode = section;
-    return section;
-  }
-
-  /**
-   * Offer "all projects" or one project as a new token's scope.
-   */
-  private _renderTokenScope(): void {
-    const chosen = this._tokenScope.value;
-    this._tokenScope.replaceChildren(
-      Private.option('', 'All my projects'),
-      ...this._model.projects.map(p => Private.option(p.name, p.name))
-    );
-    this._tokenScope.value = chosen;
-    if (this._tokenScope.value !== chosen) {
-      this._tokenScope.value = '';
-    }
-  }
-
-  /**
-   * One row per token: name, prefix, scope, dates and a Revoke button.
-   */
-  private _renderTokens(): void {
-    const rows = this._model.tokens.map(token => {
-      const row = document.createElement('li');
-      row.className = TOKEN_ITEM_CLASS;
-      row.dataset.tokenId = String(token.id);
-      const name = document.createElement('span');
-      name.className = 'jp-Tracker-Tokens-itemName';
-      name.textContent = token.name;
-      name.title = token.name;
-      const details = document.createElement('span');
-      details.className = 'jp-Tracker-Tokens-itemDetails';
-      details.textContent = [
-        `${token.prefix}…`,
-        token.projects ? token.projects.join(', ') : 'all projects',
-        `created ${Private.date(token.created_at)}`,
-        token.last_used_at
-          ? `last used ${Private.date(token.last_used_at)}`
-          : 'never used'
-      ].join(' · ');
-      const revoke = document.createElement('button');
-      revoke.type = 'button';
-      revoke.className = 'jp-Button jp-mod-styled jp-mod-reject';
-      revoke.textContent = 'Revoke';
-      revoke.setAttribute('aria-label', `Revoke token ${token.name}`);
-      revoke.addEventListener('click', () => {
-        // A token may be in use elsewhere: ask for a second click.
-        if (revoke.dataset.confirm !== 'true') {
-          revoke.dataset.confirm = 'true';
-          revoke.textContent = 'Confirm revoke';
-          revoke.classList.replace('jp-mod-reject', 'jp-mod-warn');
-          return;
-        }
-        void this._model
-          .revokeToken(token.id)
-          .then(() => this._setTokenStatus(`Revoked ${token.name}.`, false))
-          .catch(error => this._setTokenStatus(Private.messageOf(error), true));
-      });
-      row.append(name, details, revoke);
-      return row;
-    });
-    if (rows.length === 0) {
-      const empty = document.createElement('li');
-      empty.className = `${TOKEN_ITEM_CLASS} jp-mod-empty`;
-      empty.textContent = 'No tokens yet.';
-      rows.push(empty);
-    }
-    this._tokenList.replaceChildren(...rows);
-  }
-
-  /**
-   * Show a new token's secret, once, with a Copy button.
-   */
-  private _showSecret(token: INewApiToken): void {
-    const note = document.createElement('p');
-    note.textContent = `Token ${token.name} created. Copy it now: it is not shown again.`;
-    const code = document.createElement('code');
-    code.textContent = token.token;
-    const copy = document.createElement('button');
-    copy.type = 'button';
-    copy.className = 'jp-Button jp-mod-styled jp-mod-accept';
-    copy.textContent = 'Copy';
-    copy.addEventListener('click', () => {
-      Clipboard.copyToSystem(token.token);
-      copy.textContent = 'Copied';
-    });
-    const line = document.createElement('div');
-    line.className = 'jp-Tracker-Tokens-secretLine';
-    line.append(code, copy);
-    this._secret.replaceChildren(note, line);
-    this._secret.hidden = false;
   }
 
   /**
@@ -419,27 +244,14 @@ export class ConfigureBody extends Widget {
     }
   }
 
-  /**
-   * Set the status line of the tokens section.
-   */
-  private _setTokenStatus(text: string, isError: boolean): void {
-    this._tokenStatus.textContent = text;
-    this._tokenStatus.classList.toggle(ERROR_MOD, isError);
-  }
-
   private _forget: HTMLInputElement;
   private _forgetLabel: HTMLElement;
   private _model: ConfigureModel;
   private _newProject: HTMLInputElement;
   private _project: HTMLSelectElement;
-  private _secret!: HTMLElement;
   private _status: HTMLElement;
   private _token: HTMLInputElement;
-  private _tokenList!: HTMLUListElement;
-  private _tokenName!: HTMLInputElement;
-  private _tokenScope!: HTMLSelectElement;
-  private _tokensNode!: HTMLElement;
-  private _tokenStatus!: HTMLElement;
+  private _tokens: TokensSection;
   private _url: HTMLInputElement;
 }
 
@@ -539,36 +351,6 @@ namespace Private {
       node.append(hintNode);
     }
     return node;
-  }
-
-  /**
-   * A styled input.
-   */
-  export function input(type: string, className: string): HTMLInputElement {
-    const node = document.createElement('input');
-    node.type = type;
-    node.className =
-      type === 'checkbox' ? className : `jp-mod-styled ${className}`;
-    node.spellcheck = false;
-    return node;
-  }
-
-  /**
-   * An option of a select.
-   */
-  export function option(value: string, text: string): HTMLOptionElement {
-    const node = document.createElement('option');
-    node.value = value;
-    node.textContent = text;
-    return node;
-  }
-
-  /**
-   * A date for people, in their locale.
-   */
-  export function date(iso: string): string {
-    const value = new Date(iso);
-    return Number.isNaN(value.getTime()) ? iso : value.toLocaleDateString();
   }
 
   /**
