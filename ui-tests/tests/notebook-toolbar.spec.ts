@@ -225,6 +225,30 @@ test.describe('Notebook toolbar', () => {
     await expect(row.locator('.jp-Tracker-Tokens-itemName')).toHaveText(name);
     await expect(row.locator('b')).toHaveCount(0);
 
+    // And the token this server gives its kernels is listed too, with a note
+    // instead of a Revoke button, while the new token's row has one
+    const kernels = tokens.body.tokens.find(
+      (t: { name: string }) => t.name === 'JupyterLab kernels'
+    );
+    expect(kernels).toBeDefined();
+    const kernelsRow = section.locator('.jp-Tracker-Tokens-kernelsItem');
+    await expect(kernelsRow).toHaveCount(1);
+    await expect(kernelsRow).toHaveAttribute(
+      'data-token-id',
+      String(kernels.id)
+    );
+    await expect(kernelsRow.locator('.jp-Tracker-Tokens-itemName')).toHaveText(
+      'JupyterLab kernels'
+    );
+    await expect(kernelsRow.getByRole('button')).toHaveCount(0);
+    await expect(
+      kernelsRow.locator('.jp-Tracker-Tokens-kernelsNote')
+    ).toHaveText("used by this server's kernels");
+    await expect(row).not.toHaveClass(/jp-Tracker-Tokens-kernelsItem/);
+    await expect(
+      row.getByRole('button', { name: `Revoke token ${name}` })
+    ).toBeVisible();
+
     // When it is revoked (two clicks: the first asks to confirm)
     const revoke = row.getByRole('button', { name: `Revoke token ${name}` });
     await revoke.click();

@@ -64,6 +64,13 @@ export interface IProject {
 }
 
 /**
+ * The name of the token this Jupyter server creates for its own kernels
+ * (`KERNEL_TOKEN_NAME` in `jupyter_tracker/server/app.py`); revoking it cuts
+ * every kernel of the server off from the tracker.
+ */
+export const KERNELS_TOKEN_NAME = 'JupyterLab kernels';
+
+/**
  * An API token as listed (never with its secret).
  */
 export interface IApiToken {

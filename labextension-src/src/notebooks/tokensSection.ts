@@ -1,11 +1,12 @@
 /**
  * The tokens section of the Configure dialog: the user's API tokens, a form
- * to create one (its secret shown once) and Revoke buttons.
+ * to create one (its secret shown once) and Revoke buttons, except on the
+ * token this server gives its own kernels.
  */
 
 import { Clipboard } from '@jupyterlab/apputils';
 
-import { INewApiToken } from '../api';
+import { IApiToken, INewApiToken, KERNELS_TOKEN_NAME } from '../api';
 import { ConfigureModel } from './configureModel';
 import { input, option } from './dom';
 
@@ -33,6 +34,16 @@ const TOKEN_LIST_CLASS = 'jp-Tracker-Tokens-list';
  * The class of one token row.
  */
 const TOKEN_ITEM_CLASS = 'jp-Tracker-Tokens-item';
+
+/**
+ * The class of the row of the token this server gives its kernels.
+ */
+const KERNELS_ITEM_CLASS = 'jp-Tracker-Tokens-kernelsItem';
+
+/**
+ * The class of the note shown in that row instead of a Revoke button.
+ */
+const KERNELS_NOTE_CLASS = 'jp-Tracker-Tokens-kernelsNote';
 
 /**
  * The class of the box showing a new token's secret.
@@ -155,12 +166,16 @@ export class TokensSection {
   }
 
   /**
-   * One row per token: name, prefix, scope, dates and a Revoke button.
+   * One row per token: name, prefix, scope, dates and a Revoke button; the
+   * token of this server's kernels is listed too, with a note instead.
    */
   private _renderTokens(): void {
     const rows = this._model.tokens.map(token => {
       const row = document.createElement('li');
       row.className = TOKEN_ITEM_CLASS;
+      if (Private.isKernelsToken(token)) {
+        row.classList.add(KERNELS_ITEM_CLASS);
+      }
       row.dataset.tokenId = String(token.id);
       const name = document.createElement('span');
       name.className = 'jp-Tracker-Tokens-itemName';
@@ -176,25 +191,7 @@ export class TokensSection {
           ? `last used ${Private.date(token.last_used_at)}`
           : 'never used'
       ].join(' · ');
-      const revoke = document.createElement('button');
-      revoke.type = 'button';
-      revoke.className = 'jp-Button jp-mod-styled jp-mod-reject';
-      revoke.textContent = 'Revoke';
-      revoke.setAttribute('aria-label', `Revoke token ${token.name}`);
-      revoke.addEventListener('click', () => {
-        // A token may be in use elsewhere: ask for a second click.
-        if (revoke.dataset.confirm !== 'true') {
-          revoke.dataset.confirm = 'true';
-          revoke.textContent = 'Confirm revoke';
-          revoke.classList.replace('jp-mod-reject', 'jp-mod-warn');
-          return;
-        }
-        void this._model
-          .revokeToken(token.id)
-          .then(() => this._setStatus(`Revoked ${token.name}.`, false))
-          .catch(error => this._setStatus(Private.messageOf(error), true));
-      });
-      row.append(name, details, revoke);
+      row.append(name, details, this._renderAction(token));
       return row;
     });
     if (rows.length === 0) {
@@ -204,6 +201,41 @@ export class TokensSection {
       rows.push(empty);
     }
     this._list.replaceChildren(...rows);
+  }
+
+  /**
+   * A row's Revoke button, or, for the token of this server's kernels, a
+   * note: revoking that one would cut every kernel off from the tracker.
+   */
+  private _renderAction(token: IApiToken): HTMLElement {
+    if (Private.isKernelsToken(token)) {
+      const note = document.createElement('span');
+      note.className = KERNELS_NOTE_CLASS;
+      note.textContent = "used by this server's kernels";
+      note.title =
+        'This Jupyter server gives this token to its kernels so that they ' +
+        'log runs; revoking it would cut them off from the tracker.';
+      return note;
+    }
+    const revoke = document.createElement('button');
+    revoke.type = 'button';
+    revoke.className = 'jp-Button jp-mod-styled jp-mod-reject';
+    revoke.textContent = 'Revoke';
+    revoke.setAttribute('aria-label', `Revoke token ${token.name}`);
+    revoke.addEventListener('click', () => {
+      // A token may be in use elsewhere: ask for a second click.
+      if (revoke.dataset.confirm !== 'true') {
+        revoke.dataset.confirm = 'true';
+        revoke.textContent = 'Confirm revoke';
+        revoke.classList.replace('jp-mod-reject', 'jp-mod-warn');
+        return;
+      }
+      void this._model
+        .revokeToken(token.id)
+        .then(() => this._setStatus(`Revoked ${token.name}.`, false))
+        .catch(error => this._setStatus(Private.messageOf(error), true));
+    });
+    return revoke;
   }
 
   /**
@@ -264,6 +296,13 @@ export namespace TokensSection {
  * Module-private helpers.
  */
 namespace Private {
+  /**
+   * Whether a token is the one this server gives its kernels.
+   */
+  export function isKernelsToken(token: IApiToken): boolean {
+    return token.name === KERNELS_TOKEN_NAME;
+  }
+
   /**
    * A date for people, in their locale.
    */
