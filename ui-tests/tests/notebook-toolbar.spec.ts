@@ -460,6 +460,41 @@ test.describe('Notebook toolbar', () => {
     expect(await sourcesOnDisk(page, filePath)).toEqual(['seed = 42']);
   });
 
+  test('the run note shows the hidden-state warnings of its checkpoint', async ({
+    page,
+    tmpPath
+  }) => {
+    // Given a notebook whose two cells ran out of order (cell 2, then cell 1)
+    const filePath = `${tmpPath}/order.ipynb`;
+    await openNotebook(page, filePath, makeNotebook(['a = 1', 'b = 2']));
+    await page.notebook.runCell(1, true);
+    await page.notebook.runCell(0, true);
+
+    // When a third cell starts a run
+    await page.notebook.addCell(
+      'code',
+      "import jupyter_tracker as tracker; tracker.init(); exp = tracker.create_experiment(name='ooo')"
+    );
+    await page.notebook.runCell(2, true);
+
+    // Then the note under it lists the warnings the server stored with the
+    // run's checkpoint, as text
+    const note = page.locator('.jp-Tracker-RunStarted');
+    await expect(note).toHaveAttribute('data-checkpoint', /^\d+$/, {
+      timeout: 30_000
+    });
+    const runId = (await note.getAttribute('data-run-id'))!;
+    const run = await callTracker(page, 'GET', `runs/${runId}`);
+    expect(run.status).toBe(200);
+    const messages: string[] = run.body.checkpoint.warnings.map(
+      (w: { message: string }) => w.message
+    );
+    expect(messages.length).toBeGreaterThan(0);
+    const warnings = note.locator('.jp-Tracker-RunStarted-warnings');
+    await expect(warnings.locator('li')).toHaveText(messages);
+    await expect(warnings.locator('svg')).toHaveCount(messages.length);
+  });
+
   test('screenshots in light and dark theme', async ({ page, tmpPath }) => {
     // Given a notebook with two checkpoints, whose cell started a run
     const project = await configuredProject(page);

@@ -19,6 +19,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { ICheckpoint, uploadCheckpoint } from '../api';
+import { warningIcon } from '../icons';
+import { element } from './dom';
 import { ExecutionHistory } from './executions';
 import { ensureNotebookId } from './upload';
 
@@ -41,6 +43,16 @@ const RUN_ID_CLASS = 'jp-Tracker-RunStarted-id';
  * The class of the checkpoint part of the announcement.
  */
 const CHECKPOINT_CLASS = 'jp-Tracker-RunStarted-checkpoint';
+
+/**
+ * The class of the list of the checkpoint's hidden-state warnings.
+ */
+const WARNINGS_CLASS = 'jp-Tracker-RunStarted-warnings';
+
+/**
+ * The class of one hidden-state warning.
+ */
+const WARNING_CLASS = 'jp-Tracker-RunStarted-warning';
 
 /**
  * The modifier set when the checkpoint could not be stored.
@@ -298,7 +310,8 @@ export namespace RunStartedWatcher {
 
 /**
  * Renders a run announcement as one inert line: "Run SAN-4 started in
- * project sandbox · checkpoint 3".
+ * project sandbox · checkpoint 3", followed by the checkpoint's hidden-state
+ * warnings ("cell 2 ran before cell 1"), if it has any, one per line.
  */
 export class RunStartedRenderer
   extends Widget
@@ -373,6 +386,12 @@ export class RunStartedRenderer
       delete node.dataset.checkpoint;
     }
     node.append(checkpoint);
+
+    const warnings =
+      state?.status === 'stored' ? (state.checkpoint?.warnings ?? []) : [];
+    if (warnings.length) {
+      node.append(Private.warningList(warnings));
+    }
   }
 
   private _checkpoints: RunCheckpoints;
@@ -412,4 +431,29 @@ export function runStartedExtension(
       createRenderer: () => new RunStartedRenderer({ checkpoints })
     }
   };
+}
+
+/**
+ * The module-private helpers.
+ */
+namespace Private {
+  /**
+   * The hidden-state warnings as an inert list, one line each with the
+   * warning icon.
+   */
+  export function warningList(
+    warnings: ICheckpoint['warnings']
+  ): HTMLUListElement {
+    const list = element('ul', WARNINGS_CLASS);
+    list.setAttribute('aria-label', 'Hidden-state warnings');
+    for (const warning of warnings) {
+      const item = element('li', WARNING_CLASS);
+      item.dataset.kind = warning.kind;
+      const icon = warningIcon.element({ tag: 'span' });
+      icon.setAttribute('aria-hidden', 'true');
+      item.append(icon, element('span', '', warning.message));
+      list.append(item);
+    }
+    return list;
+  }
 }
