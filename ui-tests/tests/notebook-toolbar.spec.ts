@@ -290,9 +290,33 @@ test.describe('Notebook toolbar', () => {
       `Checkpoint 2 of ${filePath} stored`
     );
 
-    // And the notification's button opens the notebook's history
+    // And the notification's button opens the notebook's history, which
+    // lists both, newest first
     await second.getByRole('button', { name: 'Show history' }).click();
-    await expect(page.locator('#jp-tracker-checkpoint-history')).toBeVisible();
+    const panel = page.locator('#jp-tracker-checkpoint-history');
+    await expect(panel).toBeVisible();
+    const items = panel.locator('.jp-Tracker-CheckpointItem');
+    await expect(items).toHaveCount(2);
+    await expect(items.nth(0)).toHaveAttribute('data-number', '2');
+    await expect(items.nth(1)).toHaveAttribute('data-number', '1');
+    await expect(
+      items.locator('.jp-Tracker-CheckpointItem-description')
+    ).toHaveText(['second version', 'first version']);
+
+    // And comparing the two shows the edit: x = 1 removed, x = 2 added
+    await panel.getByRole('checkbox', { name: 'Select checkpoint 1' }).check();
+    await panel.getByRole('checkbox', { name: 'Select checkpoint 2' }).check();
+    await panel.getByRole('button', { name: 'Compare', exact: true }).click();
+    const view = page.locator('.jp-Tracker-DiffView:visible');
+    const diff = view.locator('.nbdime-root .jp-Notebook-diff');
+    await expect(diff).toBeVisible();
+    await expect(view).toHaveAttribute('aria-busy', 'false');
+    await expect(
+      diff.locator('.jp-Cellrow-source .cm-diff-left-editor .cm-merge-r-chunk')
+    ).toHaveText('x = 1');
+    await expect(
+      diff.locator('.jp-Cellrow-source .cm-diff-right-editor .cm-merge-r-chunk')
+    ).toHaveText('x = 2');
 
     // Then the tracker has both, the second with the edited source, and the
     // notebook got an id before its first upload (saved to disk too)
@@ -328,7 +352,12 @@ test.describe('Notebook toolbar', () => {
     expect(checkpoints[1].notebook_id).toBe(id);
     expect(await sourcesOnDisk(page, filePath)).toEqual(['x = 2']);
 
-    // And uploading it unchanged says so
+    // And uploading it unchanged, back in its tab (not the diff's, whose
+    // title starts with the same name), says so
+    await page
+      .locator('#jp-main-dock-panel')
+      .getByRole('tab', { name: 'upload.ipynb', exact: true })
+      .click();
     await toolbarButton(page, 'Upload').click();
     await page
       .locator('.jp-Dialog')
