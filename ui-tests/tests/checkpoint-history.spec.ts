@@ -3,39 +3,22 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
-import * as fs from 'fs';
-import * as path from 'path';
 
 import {
   API_PATH,
   configuredProject,
   createRun,
+  HISTORY_PANEL_ID,
   makeNotebook,
+  openNotebook,
+  screenshotPath,
   trackerHeaders,
   uniqueName,
   uploadCheckpoint
 } from './helpers';
 
-const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
-
-/** The DOM id of the history side panel. */
-const HISTORY_PANEL_ID = 'jp-tracker-checkpoint-history';
-
 /** The command showing the history of the current notebook. */
 const HISTORY_COMMAND = 'jupyter-tracker:checkpoint-history';
-
-/**
- * Write a notebook into the test's folder and open it in Lab.
- */
-async function openNotebook(
-  page: IJupyterLabPageFixture,
-  filePath: string,
-  notebook: { [key: string]: unknown }
-): Promise<void> {
-  await page.contents.uploadContent(JSON.stringify(notebook), 'text', filePath);
-  expect(await page.notebook.openByPath(filePath)).toBe(true);
-  await page.notebook.activate(path.basename(filePath));
-}
 
 /**
  * Show the history through its command, as the Upload notification does.
@@ -428,9 +411,8 @@ test.describe('Checkpoint history', () => {
     ).toBeVisible();
     await expect(view).toContainText('v2');
     await expect(view.locator('script')).toHaveCount(0);
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
     await view.screenshot({
-      path: path.join(SCREENSHOTS, 'diff-summarised-light.png'),
+      path: screenshotPath('diff-summarised-light.png'),
       animations: 'disabled'
     });
     expect(
@@ -551,7 +533,6 @@ test.describe('Checkpoint history', () => {
       description: 'reloaded the data',
       runId: String(run.id)
     });
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
     await page.setViewportSize({ width: 1400, height: 860 });
     await page.sidebar.close('left');
 
@@ -569,12 +550,12 @@ test.describe('Checkpoint history', () => {
       .check();
     await page.theme.setLightTheme();
     await panel.screenshot({
-      path: path.join(SCREENSHOTS, 'history-light.png'),
+      path: screenshotPath('history-light.png'),
       animations: 'disabled'
     });
     await page.theme.setDarkTheme();
     await panel.screenshot({
-      path: path.join(SCREENSHOTS, 'history-dark.png'),
+      path: screenshotPath('history-dark.png'),
       animations: 'disabled'
     });
 
@@ -585,12 +566,12 @@ test.describe('Checkpoint history', () => {
     await expect(view).toHaveAttribute('aria-busy', 'false');
     await expect(view.locator('.jp-Cell-diff.jp-Diff-twoway')).toHaveCount(2);
     await page.screenshot({
-      path: path.join(SCREENSHOTS, 'diff-view-dark.png'),
+      path: screenshotPath('diff-view-dark.png'),
       animations: 'disabled'
     });
     await page.theme.setLightTheme();
     await page.screenshot({
-      path: path.join(SCREENSHOTS, 'diff-view-light.png'),
+      path: screenshotPath('diff-view-light.png'),
       animations: 'disabled'
     });
 

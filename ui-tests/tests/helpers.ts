@@ -1,13 +1,30 @@
 /**
  * Helpers shared by the browser tests.
  */
+import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { APIResponse, Page } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
 
 /** The path of the tracker REST API below the server's base URL. */
 export const API_PATH = '/jupyter-tracker/api/v1';
 
 /** The DOM id of the Runs side panel. */
 export const RUNS_PANEL_ID = 'jp-tracker-runs';
+
+/** The DOM id of the checkpoint history side panel. */
+export const HISTORY_PANEL_ID = 'jp-tracker-checkpoint-history';
+
+/** Where the tests write their screenshots (for people, not compared). */
+const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
+
+/**
+ * The path to write screenshot `name` to; creates the folder.
+ */
+export function screenshotPath(name: string): string {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  return path.join(SCREENSHOTS, name);
+}
 
 /**
  * A run name no other test (or earlier run of this one) has used.
@@ -25,17 +42,9 @@ export async function createRun(
   page: Page,
   body: { [key: string]: unknown }
 ): Promise<{ [key: string]: unknown }> {
-  const cookies = await page.context().cookies();
-  const xsrf = cookies.find(cookie => cookie.name === '_xsrf')?.value;
-  const headers: { [key: string]: string } = {
-    'Content-Type': 'application/json'
-  };
-  if (xsrf) {
-    headers['X-XSRFToken'] = xsrf;
-  }
   const response: APIResponse = await page.request.post(`${API_PATH}/runs`, {
     data: body,
-    headers
+    headers: await trackerHeaders(page)
   });
   if (response.status() !== 201) {
     throw new Error(
@@ -108,6 +117,19 @@ export function makeNotebook(cells: Array<string | [string, number | null]>): {
       };
     })
   };
+}
+
+/**
+ * Write a notebook into the test's folder and open it in Lab.
+ */
+export async function openNotebook(
+  page: IJupyterLabPageFixture,
+  filePath: string,
+  notebook: { [key: string]: unknown }
+): Promise<void> {
+  await page.contents.uploadContent(JSON.stringify(notebook), 'text', filePath);
+  expect(await page.notebook.openByPath(filePath)).toBe(true);
+  await page.notebook.activate(path.basename(filePath));
 }
 
 /**

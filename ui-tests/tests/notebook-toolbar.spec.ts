@@ -4,31 +4,17 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
-import * as fs from 'fs';
-import * as path from 'path';
 
 import {
   callTracker,
   configuredProject,
+  HISTORY_PANEL_ID,
   makeNotebook,
+  openNotebook,
+  screenshotPath,
   uniqueName,
   uploadCheckpoint
 } from './helpers';
-
-const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
-
-/**
- * Write a notebook into the test's folder and open it in Lab.
- */
-async function openNotebook(
-  page: IJupyterLabPageFixture,
-  filePath: string,
-  notebook: { [key: string]: unknown }
-): Promise<void> {
-  await page.contents.uploadContent(JSON.stringify(notebook), 'text', filePath);
-  expect(await page.notebook.openByPath(filePath)).toBe(true);
-  await page.notebook.activate(path.basename(filePath));
-}
 
 /**
  * A button of the current notebook's toolbar, by its accessible name.
@@ -293,7 +279,7 @@ test.describe('Notebook toolbar', () => {
     // And the notification's button opens the notebook's history, which
     // lists both, newest first
     await second.getByRole('button', { name: 'Show history' }).click();
-    const panel = page.locator('#jp-tracker-checkpoint-history');
+    const panel = page.locator(`#${HISTORY_PANEL_ID}`);
     await expect(panel).toBeVisible();
     const items = panel.locator('.jp-Tracker-CheckpointItem');
     await expect(items).toHaveCount(2);
@@ -544,7 +530,6 @@ test.describe('Notebook toolbar', () => {
       /^\d+$/,
       { timeout: 30_000 }
     );
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
     for (const theme of ['light', 'dark']) {
       // When the notebook, the Configure and the Download dialogs are shown
@@ -566,7 +551,7 @@ test.describe('Notebook toolbar', () => {
           .last()
       ).toBeVisible();
       await page.screenshot({
-        path: path.join(SCREENSHOTS, `notebook-toolbar-${theme}.png`),
+        path: screenshotPath(`notebook-toolbar-${theme}.png`),
         animations: 'disabled'
       });
 
@@ -579,7 +564,7 @@ test.describe('Notebook toolbar', () => {
         dialog.locator('.jp-Tracker-Configure-status.jp-mod-failed').first()
       ).toBeVisible();
       await dialog.locator('.jp-Dialog-content').screenshot({
-        path: path.join(SCREENSHOTS, `configure-${theme}.png`),
+        path: screenshotPath(`configure-${theme}.png`),
         animations: 'disabled'
       });
       await dialog.getByRole('button', { name: 'Close', exact: true }).click();
@@ -593,7 +578,7 @@ test.describe('Notebook toolbar', () => {
         dialog.locator('.jp-Tracker-Download-checkpoint')
       ).not.toHaveCount(0);
       await dialog.locator('.jp-Dialog-content').screenshot({
-        path: path.join(SCREENSHOTS, `download-${theme}.png`),
+        path: screenshotPath(`download-${theme}.png`),
         animations: 'disabled'
       });
       await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();

@@ -2,12 +2,13 @@
  * The Runs side panel lists runs created through the REST API.
  */
 import { expect, test } from '@jupyterlab/galata';
-import * as fs from 'fs';
-import * as path from 'path';
 
-import { createRun, RUNS_PANEL_ID, uniqueName } from './helpers';
-
-const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
+import {
+  createRun,
+  RUNS_PANEL_ID,
+  screenshotPath,
+  uniqueName
+} from './helpers';
 
 test.describe('Runs panel', () => {
   test('shows a run created through the API', async ({ page }) => {
@@ -68,25 +69,24 @@ test.describe('Runs panel', () => {
     await panel.getByRole('button', { name: 'Refresh runs' }).click();
     await expect(panel.locator('.jp-Tracker-RunItem').first()).toBeVisible();
     await expect(panel).toHaveAttribute('aria-busy', 'false');
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
     // When the panel is shown in the light and then the dark theme
     await page.theme.setLightTheme();
     await panel.screenshot({
-      path: path.join(SCREENSHOTS, 'runs-panel-light.png'),
+      path: screenshotPath('runs-panel-light.png'),
       animations: 'disabled'
     });
     await page.screenshot({
-      path: path.join(SCREENSHOTS, 'lab-light.png'),
+      path: screenshotPath('lab-light.png'),
       animations: 'disabled'
     });
     await page.theme.setDarkTheme();
     await panel.screenshot({
-      path: path.join(SCREENSHOTS, 'runs-panel-dark.png'),
+      path: screenshotPath('runs-panel-dark.png'),
       animations: 'disabled'
     });
     await page.screenshot({
-      path: path.join(SCREENSHOTS, 'lab-dark.png'),
+      path: screenshotPath('lab-dark.png'),
       animations: 'disabled'
     });
 
