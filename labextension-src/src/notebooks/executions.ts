@@ -15,8 +15,8 @@ import {
   NotebookPanel
 } from '@jupyterlab/notebook';
 import type { Cell, ICodeCellModel } from '@jupyterlab/cells';
-import { IDisposable } from '@lumino/disposable';
-import { Signal } from '@lumino/signaling';
+
+import { SignalListener } from './listener';
 
 /**
  * Records, per notebook panel, the code its cells ran in the current kernel.
@@ -24,34 +24,17 @@ import { Signal } from '@lumino/signaling';
  * The history is cleared when the kernel restarts or changes, since
  * execution counts start again from 1.
  */
-export class ExecutionHistory implements IDisposable {
+export class ExecutionHistory extends SignalListener {
   /**
    * Start recording the executions of every notebook in the tracker.
    */
   constructor(options: ExecutionHistory.IOptions) {
+    super();
     this._tracker = options.tracker;
     NotebookActions.executionScheduled.connect(this._onScheduled, this);
     NotebookActions.executed.connect(this._onExecuted, this);
     this._tracker.widgetAdded.connect(this._onPanelAdded, this);
     this._tracker.forEach(panel => this._onPanelAdded(this._tracker, panel));
-  }
-
-  /**
-   * Whether the recorder is disposed.
-   */
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /**
-   * Stop recording.
-   */
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
   }
 
   /**
@@ -138,7 +121,6 @@ export class ExecutionHistory implements IDisposable {
     return record;
   }
 
-  private _isDisposed = false;
   private _records = new WeakMap<Notebook, Private.IRecord>();
   private _tracker: INotebookTracker;
 }

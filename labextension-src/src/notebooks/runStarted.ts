@@ -14,7 +14,6 @@ import type * as nbformat from '@jupyterlab/nbformat';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { KernelMessage, ServerConnection } from '@jupyterlab/services';
-import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
@@ -22,6 +21,7 @@ import { ICheckpoint, uploadCheckpoint } from '../api';
 import { warningIcon } from '../icons';
 import { element } from './dom';
 import { ExecutionHistory } from './executions';
+import { SignalListener } from './listener';
 import { ensureNotebookId } from './upload';
 
 /**
@@ -167,34 +167,17 @@ export namespace RunCheckpoints {
  * Watches the kernels of every notebook for run announcements and uploads
  * the live notebook for each, linked to the run.
  */
-export class RunStartedWatcher implements IDisposable {
+export class RunStartedWatcher extends SignalListener {
   /**
    * Start watching.
    */
   constructor(options: RunStartedWatcher.IOptions) {
+    super();
     this._settings = options.settings;
     this._executions = options.executions;
     this._checkpoints = options.checkpoints;
     options.tracker.widgetAdded.connect((_, panel) => this._watch(panel), this);
     options.tracker.forEach(panel => this._watch(panel));
-  }
-
-  /**
-   * Whether the watcher is disposed.
-   */
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /**
-   * Stop watching.
-   */
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
   }
 
   /**
@@ -277,7 +260,6 @@ export class RunStartedWatcher implements IDisposable {
 
   private _checkpoints: RunCheckpoints;
   private _executions: ExecutionHistory;
-  private _isDisposed = false;
   private _settings: ServerConnection.ISettings;
 }
 
