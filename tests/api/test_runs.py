@@ -293,10 +293,7 @@ async def test_run_list_metric_summaries_and_sparklines(api: Api, tracker_store:
     assert (summary["min"], summary["max"]) == (min(everything), max(everything))
     spark = r1["sparkline"]
     assert spark["name"] == "loss"
-    assert 2 <= len(spark["values"]) <= 8
-    assert len(spark["steps"]) == len(spark["values"])
-    assert spark["steps"] == sorted(spark["steps"])
-    assert min(everything) in spark["values"] and max(everything) in spark["values"]
+    assert_sparkline_shape(spark, list(range(303)), everything, 8, at_least=6)
     r2 = runs[ids["r2"]]
     assert (r2["metrics"]["loss"]["last"], r2["sparkline"]["values"]) == (2, [3, 2])
     # And the run without one has neither
@@ -305,6 +302,42 @@ async def test_run_list_metric_summaries_and_sparklines(api: Api, tracker_store:
     # And without asking, the list carries no summaries and no sparklines
     plain = assert_ok(await api.get("/runs"))["runs"]
     assert all(r["metrics"] == {} and "sparkline" not in r for r in plain)
+
+
+def assert_sparkline_shape(
+    spark: dict[str, Any], steps: list[int], values: list[float], points: int, at_least: int
+) -> None:
+    """The curve keeps the first and last point, the min and the max, has between
+    ``at_least`` and ``points`` points in step order, and every one is a point of the series."""
+    got = list(zip(spark["steps"], spark["values"], strict=True))
+    assert at_least <= len(got) <= points, len(got)
+    assert got[0] == (steps[0], values[0]) and got[-1] == (steps[-1], values[-1])
+    assert spark["steps"] == sorted(spark["steps"])
+    assert min(values) in spark["values"] and max(values) in spark["values"]
+    series = set(zip(steps, values, strict=True))
+    assert all(point in series for point in got)
+
+
+@pytest.mark.parametrize(("length", "at_least"), [(200, 30), (5_000, 24)])
+async def test_sparklines_keep_their_shape(
+    api: Api, tracker_store: Any, length: int, at_least: int
+) -> None:
+    # Given a run whose loss zigzags down over 200 points (decoded exactly) or 5,000 (drawn
+    # from the chunks' sketches), with a spike in the middle
+    run = await api.create_run(name="shape")
+    values = [100.0 / (i + 1) + (i % 7) * 0.5 for i in range(length)]
+    values[length // 2] = 1_000.0
+    await api.log(run["id"], metrics=[{"name": "loss", "values": values}])
+    # When the list asks for its sparkline, at the default size and at 64 points
+    for points, params in ((32, {}), (64, {"sparkline_points": "64"})):
+        page = assert_ok(await api.get("/runs", params={"sparkline": "loss", **params}))
+        spark = next(r for r in page["runs"] if r["id"] == run["id"])["sparkline"]
+        # Then it has the shape of the curve: ends, extremes and one min and max per interval
+        assert_sparkline_shape(spark, list(range(length)), values, points, at_least)
+    # And two points are just the first and the last
+    page = assert_ok(await api.get("/runs", params={"sparkline": "loss", "sparkline_points": "2"}))
+    spark = next(r for r in page["runs"] if r["id"] == run["id"])["sparkline"]
+    assert (spark["steps"], spark["values"]) == ([0, length - 1], [values[0], values[-1]])
 
 
 BAD_QUERIES: list[tuple[dict[str, str], int, str]] = [

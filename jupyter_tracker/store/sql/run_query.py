@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
+from .. import series_codec as codec
 from .. import series_overview as overview
 from ..entities import Principal, RunPage, SeriesSummary, Sparkline
 from ..errors import Invalid
 from ..inputs import Condition, RunQuery, SortKey
 from ..models import ChunkRow, ParamRow, RunRow, SeriesRow, TagRow
 from . import convert, projects, runs
+from .series import EXACT_POINTS_PER_BUCKET
 
 COLUMNS: dict[str, Any] = {
     "created_at": RunRow.created_at,
@@ -146,27 +149,88 @@ def _summaries(
 def _sparklines(
     session: Session, ids: list[int], name: str | None, points: int
 ) -> dict[int, Sparkline]:
+    """A curve of at most ``points`` points per run: its first and last point, and the min and
+    max of equal step intervals between (so spikes survive). Series short enough that their
+    chunk sketches are too coarse are downsampled from their points, as chart reads are."""
     if not ids or not name:
         return {}
     if not 2 <= points <= 500:
         raise Invalid("sparkline_points must be between 2 and 500", field="sparkline_points")
     rows = session.execute(
-        select(SeriesRow.run_id, ChunkRow.sketch, ChunkRow.step_min, ChunkRow.step_max)
+        select(
+            SeriesRow.run_id,
+            SeriesRow.id,
+            SeriesRow.first,
+            SeriesRow.last,
+            ChunkRow.count,
+            ChunkRow.sketch,
+            ChunkRow.step_min,
+            ChunkRow.step_max,
+        )
         .join(ChunkRow, ChunkRow.series_id == SeriesRow.id)
         .where(SeriesRow.run_id.in_(ids), SeriesRow.name == name, SeriesRow.kind == "numeric")
         .order_by(SeriesRow.run_id, ChunkRow.seq)
     )
-    per_run: dict[int, list[tuple[bytes, float, float]]] = {}
-    for run_pk, sketch, lo, hi in rows:
-        per_run.setdefault(run_pk, []).append((bytes(sketch), lo, hi))
+    per_run: dict[int, _SparkSource] = {}
+    for run_pk, series_pk, first, last, count, sketch, lo, hi in rows:
+        source = per_run.setdefault(run_pk, _SparkSource(series_pk, first, last, lo))
+        source.count += int(count)
+        source.step_last = hi
+        source.sketches.append(bytes(sketch))
+    # Two of the points are the first and the last; the rest are a min and a max per bucket.
+    buckets = (points - 2) // 2
+    exact = [s.series_pk for s in per_run.values() if s.count <= buckets * EXACT_POINTS_PER_BUCKET]
+    data: dict[int, list[bytes]] = {}
+    if exact:
+        for series_pk, blob in session.execute(
+            select(ChunkRow.series_id, ChunkRow.data)
+            .where(ChunkRow.series_id.in_(exact))
+            .order_by(ChunkRow.series_id, ChunkRow.seq)
+        ):
+            data.setdefault(series_pk, []).append(bytes(blob))
     out: dict[int, Sparkline] = {}
-    buckets = max(1, points // 2)
-    for run_pk, chunks in per_run.items():
-        lo, hi = chunks[0][1], chunks[-1][2]
-        down = overview.downsample_sketches(
-            [overview.decode_sketch(s) for s, _, _ in chunks], buckets, lo, hi
-        )
-        out[run_pk] = Sparkline(
-            name, tuple(np.asarray(down.steps).tolist()), tuple(np.asarray(down.values).tolist())
-        )
+    for run_pk, source in per_run.items():
+        lo, hi = source.step_first, source.step_last
+        if buckets < 1:
+            down = overview.Downsampled(np.empty(0), np.empty(0))
+        elif source.series_pk in data:
+            parts = [codec.decode_chunk(blob) for blob in data[source.series_pk]]
+            down = overview.downsample_points(codec.PointArrays.concat(parts), buckets, lo, hi)
+        else:
+            sketches = [overview.decode_sketch(blob) for blob in source.sketches]
+            down = overview.downsample_sketches(sketches, buckets, lo, hi)
+        steps = np.asarray(down.steps).tolist()
+        values = np.asarray(down.values).tolist()
+        if source.first is not None and not _same_point(steps, values, 0, lo, source.first):
+            steps.insert(0, lo)
+            values.insert(0, source.first)
+        if source.last is not None and not _same_point(steps, values, -1, hi, source.last):
+            steps.append(hi)
+            values.append(source.last)
+        out[run_pk] = Sparkline(name, tuple(steps), tuple(values))
     return out
+
+
+class _SparkSource:
+    """What one run's sparkline is drawn from: its series' ends and chunk sketches."""
+
+    def __init__(
+        self, series_pk: int, first: float | None, last: float | None, step_first: float
+    ) -> None:
+        self.series_pk = series_pk
+        self.first = first
+        self.last = last
+        self.step_first = step_first
+        self.step_last = step_first
+        self.count = 0
+        self.sketches: list[bytes] = []
+
+
+def _same_point(
+    steps: list[float], values: list[float], at: int, step: float, value: float
+) -> bool:
+    """Whether the point ``at`` of the curve is (step, value); NaN equals NaN."""
+    if not steps or steps[at] != step:
+        return False
+    kept = values[at]
+    return kept == value or (math.isnan(kept) and math.isnan(value))
