@@ -22,7 +22,24 @@ export class RunsModel implements IDisposable {
    */
   constructor(options: RunsModel.IOptions) {
     this._client = options.client;
-    this._project = options.project ?? DEFAULT_PROJECT;
+    const project = options.project ?? DEFAULT_PROJECT;
+    if (typeof project === 'string') {
+      this._project = project || DEFAULT_PROJECT;
+      this._ready = Promise.resolve();
+    } else {
+      // Loads wait until the project is known; a project set meanwhile wins.
+      this._project = '';
+      this._ready = project
+        .catch(() => null)
+        .then(key => {
+          // Nothing was loaded yet, so there is nothing to drop or abort:
+          // loads waiting for the project go on with it.
+          if (!this._project && !this._isDisposed) {
+            this._project = key || DEFAULT_PROJECT;
+            this._projectChanged.emit(this._project);
+          }
+        });
+    }
     this._limit = options.limit ?? RunsModel.DEFAULT_LIMIT;
     this._poll = new Poll({
       auto: false,
@@ -45,10 +62,27 @@ export class RunsModel implements IDisposable {
   }
 
   /**
-   * The key of the project whose runs are listed.
+   * Emitted with the new key when the listed project changes.
+   */
+  get projectChanged(): ISignal<this, string> {
+    return this._projectChanged;
+  }
+
+  /**
+   * The key of the project whose runs are listed; empty while the initial
+   * project is still being resolved.
+   *
+   * Setting it drops the runs of the previous project, aborts a load in
+   * flight, emits {@link RunsModel.projectChanged} and reloads.
    */
   get project(): string {
     return this._project;
+  }
+  set project(value: string) {
+    if (!value || value === this._project || this._isDisposed) {
+      return;
+    }
+    this._setProject(value);
   }
 
   /**
@@ -139,6 +173,24 @@ export class RunsModel implements IDisposable {
   }
 
   /**
+   * Switch to another project: forget the previous one's runs, abort its
+   * load, announce the change and reload.
+   */
+  private _setProject(value: string): void {
+    this._project = value;
+    this._abort?.abort();
+    this._abort = null;
+    this._pending = null;
+    this._runs = [];
+    this._total = 0;
+    this._loaded = false;
+    this._error = null;
+    this._projectChanged.emit(value);
+    this._changed.emit();
+    void this.refresh();
+  }
+
+  /**
    * Load the runs, joining a load in flight; rejects when the load fails.
    */
   private _load(): Promise<void> {
@@ -146,34 +198,46 @@ export class RunsModel implements IDisposable {
       return Promise.resolve();
     }
     if (!this._pending) {
-      this._pending = this._fetch().finally(() => {
-        this._pending = null;
-        this._abort = null;
+      const pending: Promise<void> = this._fetch().finally(() => {
+        // A project change may have replaced this load with another one.
+        if (this._pending === pending) {
+          this._pending = null;
+          this._abort = null;
+        }
         if (!this._isDisposed) {
           this._changed.emit();
         }
       });
+      this._pending = pending;
       this._changed.emit();
     }
     return this._pending;
   }
 
   /**
-   * Fetch one page and record the outcome.
+   * Fetch one page and record the outcome, unless the project changed
+   * meanwhile (then the outcome belongs to nobody and is dropped).
    */
   private async _fetch(): Promise<void> {
     const abort = new AbortController();
     this._abort = abort;
+    await this._ready;
+    const project = this._project;
+    const stale = () =>
+      this._isDisposed || abort.signal.aborted || project !== this._project;
+    if (stale()) {
+      return;
+    }
     try {
       const page = await this._client.listRuns(
         {
-          project: this._project,
+          project,
           limit: this._limit,
           sort: '-created_at'
         },
         { signal: abort.signal }
       );
-      if (this._isDisposed) {
+      if (stale()) {
         return;
       }
       if (!Private.sameRuns(this._runs, page.runs)) {
@@ -183,7 +247,7 @@ export class RunsModel implements IDisposable {
       this._loaded = true;
       this._error = null;
     } catch (reason) {
-      if (this._isDisposed) {
+      if (stale()) {
         return;
       }
       this._error = Private.describe(reason);
@@ -193,6 +257,7 @@ export class RunsModel implements IDisposable {
 
   private _client: ITrackerClient;
   private _project: string;
+  private _ready: Promise<void>;
   private _limit: number;
   private _poll: Poll;
   private _runs: ReadonlyArray<IRun> = [];
@@ -203,6 +268,7 @@ export class RunsModel implements IDisposable {
   private _abort: AbortController | null = null;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
+  private _projectChanged = new Signal<this, string>(this);
 }
 
 /**
@@ -218,9 +284,12 @@ export namespace RunsModel {
      */
     client: ITrackerClient;
     /**
-     * The project key; defaults to {@link DEFAULT_PROJECT}.
+     * The project key, or a promise of it (for example the configured
+     * default project; loads wait for it, and {@link DEFAULT_PROJECT} is
+     * used if it resolves to `null` or rejects); defaults to
+     * {@link DEFAULT_PROJECT}.
      */
-    project?: string;
+    project?: string | Promise<string | null>;
     /**
      * How many runs to load; defaults to {@link DEFAULT_LIMIT}.
      */

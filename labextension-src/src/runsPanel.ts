@@ -122,8 +122,7 @@ export class RunsPanel extends Widget {
 
     const header = Private.element('div', HEADER_CLASS);
     const title = Private.element('h2', TITLE_CLASS, 'Runs');
-    const project = Private.element('span', PROJECT_CLASS, this._model.project);
-    project.title = `Project: ${this._model.project}`;
+    this._project = Private.element('span', PROJECT_CLASS);
     this._refreshButton = Private.element('button', REFRESH_CLASS);
     this._refreshButton.type = 'button';
     this._refreshButton.title = 'Refresh runs';
@@ -132,7 +131,7 @@ export class RunsPanel extends Widget {
     this._refreshButton.addEventListener('click', () => {
       void this._model.refresh();
     });
-    header.append(title, project, this._refreshButton);
+    header.append(title, this._project, this._refreshButton);
 
     this._error = Private.element('div', ERROR_CLASS);
     this._error.setAttribute('role', 'alert');
@@ -149,6 +148,8 @@ export class RunsPanel extends Widget {
     this.node.append(header, this._error, body, this._footer);
 
     this._model.changed.connect(this._render, this);
+    this._model.projectChanged.connect(this._renderProject, this);
+    this._renderProject();
     this._render();
   }
 
@@ -167,6 +168,7 @@ export class RunsPanel extends Widget {
       return;
     }
     this._model.changed.disconnect(this._render, this);
+    this._model.projectChanged.disconnect(this._renderProject, this);
     this._model.stopPolling();
     super.dispose();
   }
@@ -206,6 +208,15 @@ export class RunsPanel extends Widget {
   }
 
   /**
+   * Show which project is listed.
+   */
+  private _renderProject(): void {
+    const project = this._model.project;
+    this._project.textContent = project;
+    this._project.title = project ? `Project: ${project}` : '';
+  }
+
+  /**
    * Bring the DOM in line with the model.
    */
   private _render(): void {
@@ -237,6 +248,7 @@ export class RunsPanel extends Widget {
   }
 
   private _model: RunsModel;
+  private _project: HTMLElement;
   private _refreshButton: HTMLButtonElement;
   private _error: HTMLElement;
   private _empty: HTMLElement;

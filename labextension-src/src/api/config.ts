@@ -111,6 +111,33 @@ export function getMe(settings: ServerConnection.ISettings): Promise<IMe> {
   return requestAPI<IMe>(settings, 'me');
 }
 
+/**
+ * The project a view lists when the user has not picked one: the one the
+ * tracker settings (Configure) name, else the server's default project from
+ * `GET /me` (the one kernels log to), else `null` when neither answers.
+ */
+export async function getDefaultProject(
+  settings: ServerConnection.ISettings
+): Promise<string | null> {
+  try {
+    const config = await getConfig(settings);
+    if (config.project) {
+      return config.project;
+    }
+  } catch {
+    // Fall back to what the tracker says.
+  }
+  try {
+    const me = await getMe(settings);
+    if (me.default_project) {
+      return me.default_project;
+    }
+  } catch {
+    // Neither answered: the caller picks its own default.
+  }
+  return null;
+}
+
 export async function listProjects(
   settings: ServerConnection.ISettings
 ): Promise<IProject[]> {

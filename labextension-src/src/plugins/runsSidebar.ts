@@ -7,6 +7,9 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+
+import { getDefaultProject } from '../api';
 
 import { runsIcon } from '../icons';
 import { RunsModel } from '../runsModel';
@@ -34,21 +37,31 @@ export namespace CommandIDs {
 }
 
 /**
- * Adds the Runs panel, listing the runs of the default project, to the left
- * area, with commands to show and refresh it.
+ * The palette category of the tracker's commands.
+ */
+const PALETTE_CATEGORY = 'Tracker';
+
+/**
+ * Adds the Runs panel, listing the runs of the default project (the one the
+ * tracker settings name, else the server's), to the left area, with commands
+ * to show and refresh it, also in the palette under "Tracker".
  */
 export const runsSidebarPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-tracker:runs-sidebar',
   description: 'Adds the Runs panel to the left side bar.',
   autoStart: true,
   requires: [ITrackerClient],
-  optional: [ILayoutRestorer],
+  optional: [ILayoutRestorer, ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     client: ITrackerClient,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null
   ): void => {
-    const model = new RunsModel({ client });
+    const model = new RunsModel({
+      client,
+      project: getDefaultProject(client.serverSettings)
+    });
     const panel = new RunsPanel({ model });
     panel.id = RUNS_PANEL_ID;
     // Like the other side bar tabs, the tab shows the icon; the caption is
@@ -71,5 +84,11 @@ export const runsSidebarPlugin: JupyterFrontEndPlugin<void> = {
       caption: 'Reload the runs shown in the Runs panel',
       execute: () => model.refresh()
     });
+
+    if (palette) {
+      for (const command of [CommandIDs.show, CommandIDs.refresh]) {
+        palette.addItem({ command, category: PALETTE_CATEGORY });
+      }
+    }
   }
 };
