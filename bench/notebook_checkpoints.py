@@ -18,7 +18,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,11 +26,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nbdime
+from tracker_server import running
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -41,7 +41,6 @@ from jupyter_tracker.notebooks import diff_notebooks, prepare  # noqa: E402
 API = "/jupyter-tracker/api/v1"
 PROJECT = "sandbox"
 TARGET_DIFF_S = 2.0
-SERVER_START_TIMEOUT = 90.0
 
 # --------------------------------------------------------------------------------------------
 # Notebooks
@@ -316,64 +315,6 @@ def diff_over_http(url: str, token: str, path: str, base: int, remote: int) -> t
     return seconds, len(data)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def team_server(workdir: Path) -> Iterator[tuple[str, str]]:
-    """``jupyter tracker serve`` on a temporary SQLite database: yields (url, token)."""
-    cli = [sys.executable, "-m", "jupyter_tracker.cli", "--db-url", f"sqlite:///{workdir}/t.db"]
-    cli += ["--blob-dir", str(workdir / "blobs")]
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir), "JUPYTER_DATA_DIR": str(workdir)}
-    made = subprocess.run(
-        [*cli, "token", "create", "--project", PROJECT],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    token = made.stdout.strip().splitlines()[-1].strip()
-    port = _free_port()
-    with open(workdir / "server.log", "wb") as log:
-        server = subprocess.Popen(
-            [*cli, "serve", "--ip", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_answering(url, token, server)
-        yield url, token
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def _wait_until_answering(url: str, token: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    request = urllib.request.Request(f"{url}{API}/me", headers={"Authorization": f"Bearer {token}"})
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(request, timeout=5):
-                return
-        except (OSError, urllib.error.HTTPError):
-            time.sleep(0.2)
-    raise RuntimeError("the server did not answer in time")
-
-
 # --------------------------------------------------------------------------------------------
 # Main
 
@@ -456,7 +397,9 @@ def _http_rows(args: argparse.Namespace, workdir: Path, body: bytes) -> list[tup
                 return [("upload over HTTP", "skipped (--url needs --token)")]
             url, token = args.url, args.token
         else:
-            url, token = stack.enter_context(team_server(workdir))
+            server = stack.enter_context(running(f"sqlite:///{workdir}/t.db", workdir, "cli"))
+            url = f"http://127.0.0.1:{server.port}"
+            token = server.authorization.removeprefix("Bearer ")
         rows = []
         for attempt in ("first", "identical again"):
             seconds, status, reply = upload_over_http(url, token, body, "bench/big.ipynb")
